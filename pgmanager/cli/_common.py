@@ -1,0 +1,130 @@
+"""Options shared by commands, output helpers and the error boundary."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .. import api
+from ..config import PROVIDERS, Settings, resolve_dsn
+from ..db import redact
+from ..errors import EXIT_USAGE, PgmError
+from ..project import Project
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+out = Console(highlight=False, soft_wrap=True)
+if not out.is_terminal:
+    out.width = 160  # piped: do not cut file paths at 80 columns
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def project_option(f: F) -> F:
+    return click.option("-C", "--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
+                        default=None, help="Project folder (default: found upward from the current folder).")(f)
+
+
+def format_option(*choices: str) -> Callable[[F], F]:
+    values = choices or ("text", "json")
+
+    def deco(f: F) -> F:
+        return click.option("--format", "fmt", type=click.Choice(values), default="text", show_default=True,
+                            help="Output format.")(f)
+    return deco
+
+
+def sandbox_options(f: F) -> F:
+    f = click.option("--keep", is_flag=True, help="Keep a failed sandbox running for inspection.")(f)
+    f = click.option("--sandbox-dsn", envvar="PGMANAGER_SANDBOX_DSN", default=None,
+                     help="Server for --sandbox dsn (each sandbox is a new database on it).")(f)
+    return click.option("--sandbox", type=click.Choice(PROVIDERS), default=None,
+                        help="Where throwaway PostgreSQL comes from (default: settings, auto).")(f)
+
+
+def target_options(f: F) -> F:
+    f = click.option("--target", default=None, help="A named target from [tool.pgmanager.targets].")(f)
+    return click.option("--dsn", default=None,
+                        help="Target database (else DATABASE_URL, else libpq PG* variables).")(f)
+
+
+def load(project_dir: Path | None, **overrides: Any) -> tuple[Settings, Project]:
+    return api.load(project_dir, **overrides)
+
+
+def target_dsn(settings: Settings, dsn: str | None, target: str | None) -> str:
+    return resolve_dsn(settings, dsn, target)
+
+
+def emit_json(data: BaseModel | list[Any] | dict[str, Any]) -> None:
+    if isinstance(data, BaseModel):
+        text = data.model_dump_json(indent=2)
+    else:
+        text = json.dumps(_plain(data), indent=2, default=str)
+    click.echo(redact(text))
+
+
+def _plain(data: Any) -> Any:
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json")
+    if isinstance(data, list):
+        return [_plain(d) for d in data]
+    if isinstance(data, dict):
+        return {k: _plain(v) for k, v in data.items()}
+    return data
+
+
+def interactive() -> bool:
+    return err.is_terminal and not os.environ.get("CI")
+
+
+@contextmanager
+def progress(label: str, enabled: bool = True) -> Iterator[Callable[[Any, int, int], None] | None]:
+    """A rich progress bar on a terminal; nothing when piped (the output stays machine-readable)."""
+    if not (enabled and interactive()):
+        yield None
+        return
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TextColumn("{task.fields[item]}"), console=err, transient=True)
+    task = bar.add_task(label, total=None, item="")
+
+    def update(step: Any, index: int, total: int) -> None:
+        bar.update(task, total=total, completed=index, item=getattr(step, "file", ""))
+
+    with bar:
+        yield update
+
+
+def handle_errors(f: F) -> F:
+    """The error boundary: a PgmError is one line on stderr and its exit code; never a traceback."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except PgmError as exc:
+            err.print(f"error: {redact(str(exc))}", markup=False)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            err.print("interrupted: everything started was stopped", markup=False)
+            sys.exit(130)
+        except click.exceptions.ClickException:
+            raise
+        except Exception as exc:  # a bug of ours: still one line, unless debugging
+            if os.environ.get("PGMANAGER_DEBUG"):
+                raise
+            err.print(f"internal error: {type(exc).__name__}: {redact(str(exc))} "
+                      "(set PGMANAGER_DEBUG=1 for a traceback)", markup=False)
+            sys.exit(EXIT_USAGE + 2)
+
+    return wrapper  # type: ignore[return-value]

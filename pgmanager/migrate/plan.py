@@ -1,0 +1,133 @@
+"""The plan: pure. From the project's parsed files and the target's history, decide what to run.
+
+No database here: the applied history is passed in. ``migrate``, ``plan --sql`` and ``status``
+all start from this same function.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+
+from ..errors import InputError, PlanError
+from ..models import Drift, FileKind, Finding, HistoryRow, Plan, SqlFile, Step, StepAction
+from ..parse import SqlDocument, created_names, parse_file, used_names
+from ..project import Project, normalize
+
+
+def parse_all(files: Iterable[SqlFile]) -> dict[str, SqlDocument]:
+    """Parse files (each once); the first problem found stops everything before any SQL runs."""
+    docs: dict[str, SqlDocument] = {}
+    problems: list[Finding] = []
+    for f in files:
+        doc = parse_file(f)
+        docs[f.display] = doc
+        if doc.error:
+            problems.append(doc.error)
+        problems.extend(doc.problems)
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise InputError(first.message + more, where=first.location)
+    return docs
+
+
+def order_repeatables(docs: Mapping[str, SqlDocument]) -> list[str]:
+    """Repeatable files in dependency order (a file after those creating what it uses), else by name."""
+    creates = {name: set().union(*(created_names(s.node) for s in d.statements)) for name, d in docs.items()}
+    uses = {name: set().union(*(used_names(s.node) for s in d.statements)) for name, d in docs.items()}
+    deps = {a: {b for b in docs if b != a and creates[b] & uses[a]} for a in docs}
+    ordered: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        if state.get(node) == 2:
+            return
+        if state.get(node) == 1:
+            cycle = [*path[path.index(node):], node]
+            raise PlanError("dependency cycle: " + " -> ".join(cycle), where=cycle[0])
+        state[node] = 1
+        for dep in sorted(deps[node]):
+            visit(dep, [*path, node])
+        state[node] = 2
+        ordered.append(node)
+
+    for name in sorted(docs, key=lambda n: (not n.startswith("views/"), n)):
+        visit(name, [])
+    return ordered
+
+
+def _diff_summary(old_text: str | None, new_text: str) -> str:
+    if old_text is None:
+        return "changed since it was applied"
+    diff = list(difflib.unified_diff(old_text.splitlines(), new_text.splitlines(), lineterm="", n=0))
+    added = sum(1 for d in diff if d.startswith("+") and not d.startswith("+++"))
+    removed = sum(1 for d in diff if d.startswith("-") and not d.startswith("---"))
+    return f"+{added} -{removed} lines"
+
+
+def _step(f: SqlFile, doc: SqlDocument, action: StepAction, reason: str) -> Step:
+    reasons = [s.no_transaction for s in doc.statements if s.no_transaction]
+    return Step(key=f.key, file=f.display, kind=f.kind, action=action, checksum=f.checksum,
+                transactional=not reasons, no_transaction_reason=reasons[0] if reasons else None,
+                statements=len(doc.statements), reason=reason)
+
+
+def make_plan(
+    project: Project,
+    applied: Mapping[str, HistoryRow],
+    *,
+    docs: Mapping[str, SqlDocument] | None = None,
+    include_auth_emulation: bool = False,
+    to: str | None = None,
+    allow_out_of_order: bool = False,
+) -> Plan:
+    """Decide the steps. Raises PlanError for a bad --to; drift and unknown rows are reported in the Plan."""
+    if docs is None:
+        docs = parse_all([*project.migrations, *project.repeatables,
+                          *([project.auth_emulation] if include_auth_emulation and project.auth_emulation else [])])
+    steps: list[Step] = []
+    if include_auth_emulation and project.auth_emulation:
+        emu = project.auth_emulation
+        row = applied.get(emu.key)
+        if row is None or row.checksum != emu.checksum:
+            steps.append(_step(emu, docs[emu.display], StepAction.APPLY if row is None else StepAction.REAPPLY,
+                               "Supabase auth emulation for plain PostgreSQL"))
+
+    versions = {m.version for m in project.migrations}
+    if to is not None and to not in versions:
+        raise PlanError(f"no migration with version {to}", where="--to")
+    applied_versions = sorted(k for k, r in applied.items() if r.kind == FileKind.MIGRATION)
+    newest_applied = applied_versions[-1] if applied_versions else None
+    drift: list[Drift] = []
+    out_of_order: list[str] = []
+    for m in project.migrations:
+        assert m.version is not None
+        row = applied.get(m.key)
+        if row is not None:
+            if row.checksum != m.checksum:
+                drift.append(Drift(key=m.key, file=m.display, applied_checksum=row.checksum,
+                                   current_checksum=m.checksum, summary=_diff_summary(row.text, normalize(m.text))))
+            continue
+        if to is not None and m.version > to:
+            continue
+        if newest_applied is not None and m.version < newest_applied:
+            out_of_order.append(m.key)
+            if not allow_out_of_order:
+                continue
+        steps.append(_step(m, docs[m.display], StepAction.APPLY, "pending"))
+    unknown = [k for k in applied_versions if k not in versions]
+
+    migrations_run = any(s.kind == FileKind.MIGRATION for s in steps)
+    rep_docs = {r.display: docs[r.display] for r in project.repeatables}
+    by_name = {r.display: r for r in project.repeatables}
+    for name in order_repeatables(rep_docs):
+        rep = by_name[name]
+        row = applied.get(rep.key)
+        if row is None:
+            steps.append(_step(rep, rep_docs[name], StepAction.APPLY, "new"))
+        elif row.checksum != rep.checksum:
+            steps.append(_step(rep, rep_docs[name], StepAction.REAPPLY, "changed"))
+        elif migrations_run:
+            steps.append(_step(rep, rep_docs[name], StepAction.REAPPLY, "migrations ran"))
+    return Plan(steps=steps, drift=drift, out_of_order=out_of_order, unknown_applied=unknown)

@@ -1,0 +1,44 @@
+"""Facts about one statement read from its AST: can it run inside a transaction?"""
+
+from __future__ import annotations
+
+from pglast import ast
+
+
+def _has_option(params: tuple[ast.Node, ...] | None, name: str) -> bool:
+    return any(getattr(p, "defname", None) == name for p in (params or ()))
+
+
+def no_transaction_reason(node: ast.Node) -> str | None:
+    """Why this statement cannot run inside a transaction block, or None if it can."""
+    match node:
+        case ast.IndexStmt(concurrent=True):
+            return "CREATE INDEX CONCURRENTLY"
+        case ast.DropStmt(concurrent=True):
+            return "DROP INDEX CONCURRENTLY"
+        case ast.ReindexStmt() if _has_option(node.params, "concurrently"):
+            return "REINDEX CONCURRENTLY"
+        case ast.VacuumStmt(is_vacuumcmd=True):
+            return "VACUUM"
+        case ast.AlterSystemStmt():
+            return "ALTER SYSTEM"
+        case ast.CreatedbStmt():
+            return "CREATE DATABASE"
+        case ast.DropdbStmt():
+            return "DROP DATABASE"
+        case ast.CreateTableSpaceStmt():
+            return "CREATE TABLESPACE"
+        case ast.DropTableSpaceStmt():
+            return "DROP TABLESPACE"
+        case ast.ClusterStmt(relation=None):
+            return "CLUSTER of every table"
+        case ast.CreateSubscriptionStmt():
+            return "CREATE SUBSCRIPTION"
+        case ast.DropSubscriptionStmt():
+            return "DROP SUBSCRIPTION"
+    return None
+
+
+def is_transaction_control(node: ast.Node) -> bool:
+    """BEGIN, COMMIT, ROLLBACK, SAVEPOINT ...: the migrator owns transactions, files must not."""
+    return isinstance(node, ast.TransactionStmt)

@@ -1,0 +1,147 @@
+"""SqlDocument: a file parsed once by pglast, statements with their positions."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import pglast
+from pglast import ast
+
+from ..models import Finding, Severity, SqlFile
+from ._classify import is_transaction_control, no_transaction_reason
+
+_DIRECTIVE = re.compile(r"^\s*--\s*pgmanager:\s*(?P<body>.*)$", re.MULTILINE)
+DIRECTIVES = {"lock_timeout", "statement_timeout", "lock_retries"}
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a file: its AST node, its text and where it stands."""
+
+    index: int
+    node: ast.Node
+    text: str
+    start: int
+    end: int
+    line: int
+    col: int
+    end_line: int
+    leading: str = field(repr=False, default="")
+    """The text between the previous statement and this one: its comments."""
+
+    @cached_property
+    def no_transaction(self) -> str | None:
+        return no_transaction_reason(self.node)
+
+    @property
+    def kind(self) -> str:
+        return type(self.node).__name__
+
+
+@dataclass(frozen=True)
+class SqlDocument:
+    """A parsed file. ``error`` is set (and ``statements`` empty) when the file does not parse."""
+
+    file: SqlFile
+    statements: tuple[Statement, ...]
+    error: Finding | None = None
+    directives: dict[str, str] = field(default_factory=dict)
+    problems: tuple[Finding, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.problems
+
+    @property
+    def transactional(self) -> bool:
+        """False when any statement must run outside a transaction block."""
+        return not any(s.no_transaction for s in self.statements)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        return _Lines(self.file.text).position(offset)
+
+
+class _Lines:
+    def __init__(self, text: str) -> None:
+        self.starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, col) of a character offset."""
+        i = bisect_right(self.starts, offset) - 1
+        return i + 1, offset - self.starts[i] + 1
+
+
+def _error(file: SqlFile, rule: str, message: str, line: int = 1, col: int = 1) -> Finding:
+    return Finding(rule=rule, severity=Severity.ERROR, message=message, file=file.display, line=line, col=col)
+
+
+def _directives(file: SqlFile, lines: _Lines) -> tuple[dict[str, str], list[Finding]]:
+    found: dict[str, str] = {}
+    problems: list[Finding] = []
+    for m in _DIRECTIVE.finditer(file.text):
+        line, _ = lines.position(m.start())
+        for part in m.group("body").split():
+            key, sep, value = part.partition("=")
+            if not sep or key not in DIRECTIVES or not value:
+                problems.append(
+                    _error(file, "bad-directive",
+                           f"unknown directive {part!r}; use key=value with key one of {', '.join(sorted(DIRECTIVES))}",
+                           line)
+                )
+            else:
+                found[key] = value
+    return found, problems
+
+
+_CACHE: dict[tuple[str, str], SqlDocument] = {}
+
+
+def parse_file(file: SqlFile) -> SqlDocument:
+    """Parse a file with pglast, once per (path, checksum)."""
+    key = (file.display, file.checksum)
+    cached = _CACHE.get(key)
+    if cached is not None and cached.file.text == file.text:
+        return cached
+    doc = _parse(file)
+    _CACHE[key] = doc
+    return doc
+
+
+def _parse(file: SqlFile) -> SqlDocument:
+    text = file.text
+    lines = _Lines(text)
+    directives, problems = _directives(file, lines)
+    if not text.strip():
+        return SqlDocument(file, (), _error(file, "empty-file", "file holds no SQL statement"), directives)
+    try:
+        raw = pglast.parse_sql(text)
+    except pglast.parser.ParseError as exc:
+        message = str(exc.args[0]) if exc.args else str(exc)
+        offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
+        line, col = lines.position(min(offset, len(text)))
+        return SqlDocument(file, (), _error(file, "syntax-error", message, line, col), directives)
+    statements: list[Statement] = []
+    prev_end = 0
+    for i, rs in enumerate(raw):
+        assert rs.stmt is not None
+        start = rs.stmt_location or 0
+        end = start + rs.stmt_len if rs.stmt_len else len(text)
+        body = text[start:end].strip()
+        if not body:  # a trailing empty statement after the last semicolon
+            continue
+        line, col = lines.position(start)
+        end_line, _ = lines.position(max(start, start + len(text[start:end].rstrip()) - 1))
+        stmt = Statement(i, rs.stmt, body, start, end, line, col, end_line, text[prev_end:start])
+        prev_end = end + 1
+        if is_transaction_control(rs.stmt):
+            problems.append(
+                _error(file, "transaction-control",
+                       "transaction control in a file: pgmanager runs each migration in its own transaction "
+                       "(or outside one when a statement requires it); remove BEGIN/COMMIT",
+                       line, col)
+            )
+        statements.append(stmt)
+    return SqlDocument(file, tuple(statements), None, directives, tuple(problems))

@@ -1,0 +1,160 @@
+"""Discover the project's SQL folders and read each file once into a :class:`SqlFile`.
+
+Problems with a file (not UTF-8, unreadable, badly named) are collected as findings so that one
+bad file does not hide the others; callers decide whether they are fatal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Settings
+from .models import FileKind, Finding, Severity, SqlFile
+
+MIGRATION_NAME = re.compile(r"^(?P<version>\d{14})_(?P<name>[A-Za-z0-9_\-]+)(?P<rollback>\.rollback)?\.sql$")
+
+
+def normalize(text: str) -> str:
+    """Text as checksummed: no BOM, LF line ends, no trailing whitespace or trailing blank lines."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(line.rstrip() for line in text.split("\n")).rstrip("\n") + "\n"
+
+
+def checksum(text: str) -> str:
+    return hashlib.sha256(normalize(text).encode("utf-8")).hexdigest()
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _problem(display: str, message: str, rule: str = "unreadable-file", line: int = 1, col: int = 1) -> Finding:
+    return Finding(rule=rule, severity=Severity.ERROR, message=message, file=display, line=line, col=col)
+
+
+def read_sql_file(
+    path: Path, root: Path, kind: FileKind, version: str | None = None, name: str | None = None
+) -> SqlFile | Finding:
+    """Read one file; a Finding says why it cannot be used."""
+    display = _display(path, root)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return _problem(display, f"cannot read file: {exc.strerror or exc}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return _problem(display, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", "invalid-encoding", line, col)
+    text = text.removeprefix("\ufeff")
+    return SqlFile(
+        path=path.resolve(),
+        display=display,
+        kind=kind,
+        text=text,
+        checksum=checksum(text),
+        version=version,
+        name=name or path.stem,
+    )
+
+
+@dataclass
+class Project:
+    """The SQL of one project, read from disk once."""
+
+    settings: Settings
+    migrations: list[SqlFile] = field(default_factory=list)
+    rollbacks: dict[str, SqlFile] = field(default_factory=dict)
+    repeatables: list[SqlFile] = field(default_factory=list)
+    auth_emulation: SqlFile | None = None
+    seed: SqlFile | None = None
+    problems: list[Finding] = field(default_factory=list)
+
+    @property
+    def root(self) -> Path:
+        return self.settings.root
+
+    def all_files(self) -> list[SqlFile]:
+        extra = [f for f in (self.auth_emulation, self.seed) if f is not None]
+        return [*extra, *self.migrations, *self.rollbacks.values(), *self.repeatables]
+
+    def migration(self, key: str) -> SqlFile | None:
+        return next((m for m in self.migrations if m.version == key or m.display == key), None)
+
+
+def _add(project: Project, result: SqlFile | Finding) -> SqlFile | None:
+    if isinstance(result, Finding):
+        project.problems.append(result)
+        return None
+    return result
+
+
+def load_project(settings: Settings) -> Project:
+    """Read migrations, rollbacks, repeatables, the auth emulation and the seed."""
+    project = Project(settings=settings)
+    root = settings.root
+    mig_dir = settings.path(settings.migrations)
+    if mig_dir.is_dir():
+        seen: dict[str, str] = {}
+        for path in sorted(mig_dir.glob("*.sql")):
+            m = MIGRATION_NAME.match(path.name)
+            if not m:
+                project.problems.append(
+                    _problem(
+                        _display(path, root),
+                        "migration file name must be YYYYMMDDHHMMSS_name.sql (14-digit UTC timestamp)",
+                        "migration-name",
+                    )
+                )
+                continue
+            version, name = m.group("version"), m.group("name")
+            if m.group("rollback"):
+                sql = _add(project, read_sql_file(path, root, FileKind.ROLLBACK, version, name))
+                if sql:
+                    project.rollbacks[version] = sql
+                continue
+            if version in seen:
+                project.problems.append(
+                    _problem(_display(path, root), f"version {version} is used twice (also {seen[version]})",
+                             "migration-name")
+                )
+                continue
+            sql = _add(project, read_sql_file(path, root, FileKind.MIGRATION, version, name))
+            if sql:
+                seen[version] = sql.display
+                project.migrations.append(sql)
+        for version, rb in list(project.rollbacks.items()):
+            if version not in seen:
+                project.problems.append(_problem(rb.display, "rollback file has no migration", "migration-name"))
+                del project.rollbacks[version]
+    for folder, kind in ((settings.policies, FileKind.POLICY), (settings.views, FileKind.VIEW)):
+        directory = settings.path(folder)
+        if directory.is_dir():
+            for path in sorted(directory.glob("*.sql")):
+                sql = _add(project, read_sql_file(path, root, kind))
+                if sql:
+                    project.repeatables.append(sql)
+    for attr, kind in (("auth_emulation", FileKind.AUTH_EMULATION), ("seed", FileKind.SEED)):
+        rel = getattr(settings, attr)
+        if rel:
+            path = settings.path(rel)
+            if path.is_file():
+                setattr(project, attr, _add(project, read_sql_file(path, root, kind)))
+    return project
+
+
+def inputs_checksum(files: list[SqlFile], *extra: str) -> str:
+    """One hash over a set of files (and extra strings): the key of a template database."""
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f"{f.kind}:{f.display}:{f.checksum}\n".encode())
+    for e in extra:
+        h.update(e.encode())
+    return h.hexdigest()

@@ -1,0 +1,141 @@
+"""Throwaway PostgreSQL: a server from a provider, template databases, fresh clones.
+
+    with open_sandbox("auto") as box:
+        template = box.template(migrator)        # built once per migrator hash
+        dsn = box.dsn(box.clone(template))       # a fresh, fully built database
+
+Everything started is stopped and dropped when the block exits, on error and on Ctrl-C too;
+``keep=True`` leaves a failed sandbox running for inspection.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+from ..db import redact
+from ..errors import PgmError
+from ..models import SandboxInfo
+from ._cluster import STATE_ROOT, LocalCluster, reap_stale
+from ._providers import (
+    DockerProvider,
+    DsnProvider,
+    EmbeddedProvider,
+    LocalProvider,
+    Provider,
+    Server,
+    find_local_bindir,
+    providers,
+    start_server,
+)
+from ._template import ClonePool, FunctionMigrator, Migrator, Templates, template_name
+
+
+class Sandbox:
+    """A server plus the templates and clones made on it."""
+
+    def __init__(self, server: Server, *, keep: bool = False, strategy: str | None = None) -> None:
+        self.server = server
+        self.keep = keep
+        self.templates = Templates(server.dsn(), server.dsn, strategy)
+        self._pools: dict[str, ClonePool] = {}
+
+    @property
+    def provider(self) -> str:
+        return self.server.provider
+
+    def dsn(self, dbname: str = "postgres") -> str:
+        return self.server.dsn(dbname)
+
+    def template(self, migrator: Migrator) -> str:
+        return self.templates.ensure(migrator, keep_failed=self.keep)
+
+    def clone(self, template: str) -> str:
+        return self.templates.clone(template)
+
+    def acquire(self, template: str, pool_size: int = 2) -> str:
+        """A fresh clone from a background pool of ready clones."""
+        pool = self._pools.get(template)
+        if pool is None:
+            pool = self._pools[template] = ClonePool(self.templates, template, pool_size)
+        return pool.acquire()
+
+    def drop(self, dbname: str) -> None:
+        self.templates.drop(dbname)
+
+    def info(self, dbname: str) -> SandboxInfo:
+        return SandboxInfo(provider=self.provider, server_version=self.server.version,
+                           dsn=redact(self.dsn(dbname)), database=dbname, detail=self.server.detail)
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.close()
+        self._pools.clear()
+        try:
+            if self.server.provider == "dsn":
+                self.templates.drop_all()
+        finally:
+            self.server.stop()
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C so that cleanup runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def open_sandbox(provider: str = "auto", *, sandbox_dsn: str | None = None, keep: bool = False,
+                 strategy: str | None = None) -> Iterator[Sandbox]:
+    """Start a sandbox server; stop and drop everything on exit unless ``keep`` and it failed."""
+    with _sigterm_as_interrupt():
+        box = Sandbox(start_server(provider, sandbox_dsn), keep=keep, strategy=strategy)
+        failed = True
+        try:
+            yield box
+            failed = False
+        except PgmError as exc:
+            if keep:
+                box.server.detach()
+                exc.hint = (exc.hint + "; " if exc.hint else "") + f"sandbox kept: {redact(box.dsn())}"
+            raise
+        finally:
+            if not (keep and failed):
+                box.close()
+
+
+__all__ = [
+    "STATE_ROOT",
+    "ClonePool",
+    "DockerProvider",
+    "DsnProvider",
+    "EmbeddedProvider",
+    "FunctionMigrator",
+    "LocalCluster",
+    "LocalProvider",
+    "Migrator",
+    "Provider",
+    "Sandbox",
+    "Server",
+    "Templates",
+    "find_local_bindir",
+    "open_sandbox",
+    "providers",
+    "reap_stale",
+    "start_server",
+    "template_name",
+]
