@@ -1,0 +1,24 @@
+"""The library: one plain function per command. Returns models, raises PgmError, never prints.
+
+The CLI, the JSON task protocol and the MCP server all call these functions. Each area keeps its
+functions in its own private module here; this package re-exports them.
+"""
+
+from ._core import build_database, check, findings, load, project_migrator, require_clean, sandbox_down, sandbox_up
+from ._migrate import history, is_supabase, migrate, plan, rollback
+
+__all__ = [
+    "build_database",
+    "check",
+    "findings",
+    "history",
+    "is_supabase",
+    "load",
+    "migrate",
+    "plan",
+    "project_migrator",
+    "require_clean",
+    "rollback",
+    "sandbox_down",
+    "sandbox_up",
+]

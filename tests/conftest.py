@@ -1,0 +1,76 @@
+"""Shared fixtures. The database ones come from pgmanager's own pytest plugin (pgmanager.testing.plugin):
+pgm_server (the session's throwaway server), pgm_sandbox (the project built once as a template),
+pgm_db / pgm_conn (a fresh clone per test). Here: an empty database, a copy of the project, the CLI."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from pgmanager.sandbox import Sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class EmptyDb:
+    name: str
+    dsn: str
+
+    def connect(self) -> psycopg.Connection:
+        return psycopg.connect(self.dsn, autocommit=True)
+
+
+@pytest.fixture
+def empty_db(pgm_server: Sandbox) -> Iterator[EmptyDb]:
+    """A new empty database on the session's server, dropped afterwards."""
+    name = "pgm_empty_" + secrets.token_hex(5)
+    with psycopg.connect(pgm_server.dsn(), autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    yield EmptyDb(name, pgm_server.dsn(name))
+    with psycopg.connect(pgm_server.dsn(), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A private copy of this repository's SQL project, to edit freely in a test."""
+    dest = tmp_path / "project"
+    dest.mkdir()
+    for folder in ("migrations", "policies", "views", "sql"):
+        if (ROOT / folder).is_dir():
+            shutil.copytree(ROOT / folder, dest / folder)
+    shutil.copy(ROOT / "pyproject.toml", dest / "pyproject.toml")
+    return dest
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            timeout: float = 300) -> CliResult:
+    """Run `pgmanager ...` as a real process (what users run), never in-process."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "DATABASE_URL"))}
+    full_env.update(env or {})
+    proc = subprocess.run([sys.executable, "-m", "pgmanager", *args], cwd=cwd or ROOT, env=full_env,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def cli():
+    return run_cli
