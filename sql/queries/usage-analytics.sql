@@ -1,0 +1,9 @@
+-- name: usage-analytics
+-- description: GET /api/v1/analytics/usage: events and distinct users per bucket (day, week or month) and event type.
+-- params: {"start": "2024-01-01T00:00:00Z", "end": "2024-02-01T00:00:00Z", "group_by": "day"}
+select
+    ua.bucket,
+    ua.event_type,
+    ua.event_count,
+    ua.user_count
+from public.usage_analytics(%(start)s::timestamptz, %(end)s::timestamptz, %(group_by)s::text) as ua;
