@@ -60,8 +60,13 @@ class SqlDocument:
         """False when any statement must run outside a transaction block."""
         return not any(s.no_transaction for s in self.statements)
 
+    @cached_property
+    def _lines(self) -> _Lines:
+        return _Lines(self.file.text)
+
     def position(self, offset: int) -> tuple[int, int]:
-        return _Lines(self.file.text).position(offset)
+        """1-based (line, col) of a character offset in the file."""
+        return self._lines.position(offset)
 
 
 class _Lines:
@@ -144,4 +149,6 @@ def _parse(file: SqlFile) -> SqlDocument:
                        line, col)
             )
         statements.append(stmt)
+    if not statements:
+        return SqlDocument(file, (), _error(file, "empty-file", "file holds no SQL statement"), directives)
     return SqlDocument(file, tuple(statements), None, directives, tuple(problems))

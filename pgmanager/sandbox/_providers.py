@@ -66,9 +66,10 @@ def _has_server(bindir: Path) -> bool:
 
 def find_local_bindir() -> Path | None:
     """PostgreSQL server binaries: $PGMANAGER_PG_BINDIR, PATH, pg_config --bindir, versioned lib folders."""
+    explicit = os.environ.get("PGMANAGER_PG_BINDIR")
+    if explicit:  # an explicit choice is the only one: a wrong path must not silently fall back
+        return Path(explicit) if _has_server(Path(explicit)) else None
     candidates: list[Path] = []
-    if os.environ.get("PGMANAGER_PG_BINDIR"):
-        candidates.append(Path(os.environ["PGMANAGER_PG_BINDIR"]))
     initdb = shutil.which("initdb")
     if initdb:
         candidates.append(Path(os.path.realpath(initdb)).parent)
@@ -138,21 +139,30 @@ def _accessible_copy(bindir: Path) -> Path:
     install = bindir.parent
     if user is None:
         return bindir
-    probe = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, check=False,
-                           user=user.pw_uid, group=user.pw_gid, extra_groups=[])
-    if probe.returncode == 0:
-        return bindir
+    try:
+        probe = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, check=False,
+                               user=user.pw_uid, group=user.pw_gid, extra_groups=[])
+        if probe.returncode == 0:
+            return bindir
+    except PermissionError:  # the user cannot even reach the binary
+        pass
     stamp = hashlib.sha256(str(install).encode() + str((bindir / "postgres").stat().st_mtime).encode())
     target = Path(tempfile.gettempdir()) / f"pgmanager-pginstall-{stamp.hexdigest()[:12]}"
-    if not (target / "bin" / "postgres").is_file():
+    # keep the wheel's layout: the binaries find their libraries at $ORIGIN/../../../pgserver.libs
+    site = install.parent.parent
+    new_bin = target / install.parent.name / install.name / "bin"
+    if not (new_bin / "postgres").is_file():
         partial = Path(tempfile.mkdtemp(prefix="pgmanager-pginstall-", dir=tempfile.gettempdir()))
-        shutil.copytree(install, partial / "tree", symlinks=True)
+        shutil.copytree(install, partial / "tree" / install.parent.name / install.name, symlinks=True)
+        libs = site / f"{install.parent.name}.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, partial / "tree" / libs.name, symlinks=True)
         for folder, _dirs, _files in os.walk(partial):
             os.chmod(folder, 0o755)
         with contextlib.suppress(OSError):  # another process won the race
             os.rename(partial / "tree", target)
         shutil.rmtree(partial, ignore_errors=True)
-    return target / "bin"
+    return new_bin
 
 
 class EmbeddedProvider(Provider):

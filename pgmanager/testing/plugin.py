@@ -68,6 +68,9 @@ class BuiltProject:
 
 @dataclass
 class TestDatabase:
+    """A fresh clone of the project's template for one test."""
+
+    __test__ = False  # not a pytest test class
     name: str
     dsn: str
 

@@ -18,7 +18,7 @@ from .._common import (
     project_option,
     sandbox_options,
 )
-from .._render import print_findings, steps_table
+from .._render import steps_table
 
 
 @click.command("check")
@@ -37,8 +37,8 @@ def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | No
     if fmt == "json":
         emit_json(report)
     else:
-        if report.findings:
-            print_findings(report.findings)
+        for f in report.findings:  # files that cannot be used: `file:line:col: message`, like a compiler
+            out.print(f"{f.location}: {f.message}", markup=False)
         out.print(f"parsed {report.files} files, {report.statements} statements "
                   f"in {report.timings_ms.get('parse', 0):.0f} ms", markup=False)
         if report.sandbox:

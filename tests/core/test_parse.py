@@ -1,0 +1,77 @@
+"""Parsing once with pglast: positions, syntax errors, statements that refuse a transaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pgmanager.models import FileKind, SqlFile
+from pgmanager.parse import parse_file
+from pgmanager.project import checksum
+
+
+def doc_of(text: str, name: str = "migrations/20240101000000_x.sql"):
+    return parse_file(SqlFile(path=Path("/x") / name, display=name, kind=FileKind.MIGRATION, text=text,
+                              checksum=checksum(text), version="20240101000000", name="x"))
+
+
+def test_statements_carry_lines_columns_and_leading_comments() -> None:
+    doc = doc_of("select 1;\n-- why\n  create table t (\n    a int\n);\n")
+    assert [(s.line, s.col, s.end_line) for s in doc.statements] == [(1, 1, 1), (3, 3, 5)]
+    assert "-- why" in doc.statements[1].leading
+    assert doc.statements[1].kind == "CreateStmt"
+
+
+def test_syntax_error_points_at_the_token() -> None:
+    doc = doc_of("select 1;\n\ncreate tabl x ();\n")
+    assert doc.error is not None
+    assert doc.error.location == "migrations/20240101000000_x.sql:3:8"
+    assert 'syntax error at or near "tabl"' in doc.error.message
+    assert doc.statements == ()
+
+
+def test_unicode_before_an_error_keeps_columns_in_characters() -> None:
+    doc = doc_of("select 'éé';\nselect 'ü' from from;\n")
+    assert doc.error is not None and doc.error.location.endswith(":2:17")
+
+
+@pytest.mark.parametrize(
+    ("sql", "reason"),
+    [
+        ("create index concurrently i on t (a)", "CREATE INDEX CONCURRENTLY"),
+        ("drop index concurrently i", "DROP INDEX CONCURRENTLY"),
+        ("reindex index concurrently i", "REINDEX CONCURRENTLY"),
+        ("vacuum t", "VACUUM"),
+        ("alter system set work_mem = '8MB'", "ALTER SYSTEM"),
+        ("create database d", "CREATE DATABASE"),
+        ("create index i on t (a)", None),
+        ("analyze t", None),
+        ("refresh materialized view concurrently v", None),
+    ],
+)
+def test_non_transactional_statements_are_found_from_the_ast(sql: str, reason: str | None) -> None:
+    doc = doc_of(sql + ";")
+    assert doc.statements[0].no_transaction == reason
+    assert doc.transactional is (reason is None)
+
+
+def test_transaction_control_in_a_file_is_a_problem() -> None:
+    doc = doc_of("begin;\ncreate table t (a int);\ncommit;\n")
+    assert [(p.rule, p.line) for p in doc.problems] == [("transaction-control", 1), ("transaction-control", 3)]
+
+
+def test_directives_are_read_and_bad_ones_reported() -> None:
+    doc = doc_of("-- pgmanager: lock_timeout=10s statement_timeout=1min\nselect 1;\n-- pgmanager: colour=blue\n")
+    assert doc.directives == {"lock_timeout": "10s", "statement_timeout": "1min"}
+    assert [(p.rule, p.line) for p in doc.problems] == [("bad-directive", 3)]
+
+
+def test_empty_file_is_a_finding() -> None:
+    doc = doc_of("-- nothing here\n")
+    assert doc.error is not None and doc.error.rule == "empty-file"
+
+
+def test_each_file_is_parsed_once() -> None:
+    text = "select 42;\n"
+    assert doc_of(text) is doc_of(text)
