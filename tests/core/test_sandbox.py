@@ -59,7 +59,7 @@ def test_auto_takes_local_binaries_here_and_says_so(cli, project_copy: Path) -> 
     report = json.loads(result.out)
     assert report["sandbox"]["provider"] == "local"
     assert report["sandbox"]["server_version"].startswith("15")
-    assert [s["file"] for s in report["migrate"]["steps"]][0] == "sql/supabase_auth.sql"
+    assert report["migrate"]["steps"][0]["file"] == "sql/supabase_auth.sql"
 
 
 def test_auto_falls_back_to_the_embedded_server(cli, project_copy: Path) -> None:
