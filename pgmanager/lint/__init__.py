@@ -1,0 +1,61 @@
+"""Lint: rules over the parsed AST (one module per rule in ``rules/``), project-aware through a
+schema model replayed from every file, plus sqlfluff for style. Never touches a database.
+
+Writing a rule (see docs/rules/ for the pages generated from rule docstrings)::
+
+    from pgmanager.lint import Category, Rule, Violation
+
+    class BanDropTable(Rule):
+        \"\"\"One-line summary. Then the problem, and the solution, in prose.\"\"\"
+
+        name = "ban-drop-table"
+        category = Category.SAFETY
+        help = "How to fix it, in one line."
+
+        def check_statement(self, stmt, ctx):
+            if ...:
+                yield Violation("message", stmt)
+"""
+
+from ._base import Category, FileContext, Fix, ProjectContext, Rule, TextEdit, Violation, registry
+from ._cache import LintCache
+from ._config import LintConfig
+from ._engine import Linter, LintOutcome, apply_order, ruleset_version, worst
+from ._schema import (
+    ColumnInfo,
+    ForeignKeyInfo,
+    FunctionInfo,
+    IndexInfo,
+    PolicyInfo,
+    SchemaModel,
+    TableInfo,
+    ViewInfo,
+    build_model,
+)
+
+__all__ = [
+    "Category",
+    "ColumnInfo",
+    "FileContext",
+    "Fix",
+    "ForeignKeyInfo",
+    "FunctionInfo",
+    "IndexInfo",
+    "LintCache",
+    "LintConfig",
+    "LintOutcome",
+    "Linter",
+    "PolicyInfo",
+    "ProjectContext",
+    "Rule",
+    "SchemaModel",
+    "TableInfo",
+    "TextEdit",
+    "ViewInfo",
+    "Violation",
+    "apply_order",
+    "build_model",
+    "registry",
+    "ruleset_version",
+    "worst",
+]

@@ -1,0 +1,88 @@
+"""On-disk cache of lint findings, so an unchanged file is not linted again.
+
+One JSON file under ``<project>/.pgmanager/cache/lint/``. A per-file entry is keyed by the rule set
+version (the lint code, the config, the active rules), the file's path, kind and checksum, and the
+chain of checksums of every file applied before it (which determines the schema model the file is
+linted against). The project-wide entry is keyed by the whole chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..models import Finding
+from ._ignores import Ignore
+
+MAX_ENTRIES = 20_000
+
+
+@dataclass
+class Entry:
+    findings: list[Finding]
+    ignores: list[Ignore]
+    statements: int
+
+
+def _finding(d: dict[str, Any]) -> Finding:
+    return Finding.model_validate(d)
+
+
+class LintCache:
+    """Findings by key, read once at start and written once at the end."""
+
+    def __init__(self, folder: Path, version: str = "") -> None:
+        self.folder = folder
+        self.path = folder / "findings.json"
+        self.version = version
+        self.old: dict[str, Any] = {}
+        self.new: dict[str, Any] = {}
+        self.hits = 0
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if isinstance(data, dict):
+                self.old = data
+        except (OSError, ValueError):
+            pass  # no cache yet, or a damaged one: start afresh
+
+    def key(self, *parts: object) -> str:
+        return hashlib.sha256("\x1f".join([self.version, *map(str, parts)]).encode()).hexdigest()
+
+    def get(self, key: str) -> Entry | None:
+        raw = self.new.get(key) or self.old.get(key)
+        if raw is None:
+            return None
+        self.new[key] = raw
+        self.hits += 1
+        return Entry([_finding(f) for f in raw["f"]], [Ignore(**{**i, "rules": tuple(i["rules"])}) for i in raw["i"]], raw["s"])
+
+    def put(self, key: str, findings: list[Finding], ignores: list[Ignore], statements: int) -> None:
+        self.new[key] = {
+            "f": [f.model_dump(mode="json", exclude_none=True) for f in findings],
+            "i": [{"rules": list(i.rules), "line": i.line, "col": i.col, "first_line": i.first_line,
+                   "last_line": i.last_line, "whole_file": i.whole_file} for i in ignores],
+            "s": statements,
+        }
+
+    def save(self) -> None:
+        """Write this run's entries (plus older ones, up to a bound) atomically."""
+        merged = dict(self.new)
+        for k, v in self.old.items():
+            if len(merged) >= MAX_ENTRIES:
+                break
+            merged.setdefault(k, v)
+        if merged == self.old:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".findings-", suffix=".json")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(merged, fh, separators=(",", ":"))
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # a read-only checkout lints fine, only slower next time

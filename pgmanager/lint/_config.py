@@ -1,0 +1,77 @@
+"""Lint settings: ``[tool.pgmanager.lint]`` in pyproject.toml.
+
+    [tool.pgmanager.lint]
+    select = ["safety", "security", "ban-drop-table"]   # categories or rule names (default: all)
+    exclude = ["prefer-bigint-over-int"]
+    style = true                                         # run sqlfluff (the style engine)
+    fail_on = "warning"                                  # info | warning | error
+    severity = { prefer-text-field = "info" }            # per-rule severity overrides
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ConfigError
+from ..models import Severity
+from ._base import Category, Rule, registry
+
+KEYS = {"select", "exclude", "style", "fail_on", "severity"}
+
+
+@dataclass(frozen=True)
+class LintConfig:
+    select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    style: bool = True
+    fail_on: Severity = Severity.WARNING
+    severity: dict[str, Severity] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, data: dict[str, Any] | None) -> LintConfig:
+        """Validate ``settings.lint``; a bad key or value is a ConfigError naming the setting."""
+        data = dict(data or {})
+        unknown = set(data) - KEYS
+        if unknown:
+            raise ConfigError(f"unknown lint setting {sorted(unknown)[0]!r}; known: {', '.join(sorted(KEYS))}",
+                              where=f"tool.pgmanager.lint.{sorted(unknown)[0]}")
+        names = set(registry()) | {c.value for c in Category} | {"unused-ignore", "style"}
+        lists: dict[str, tuple[str, ...]] = {}
+        for key in ("select", "exclude"):
+            value = data.get(key, [])
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise ConfigError("must be a list of rule names or categories", where=f"tool.pgmanager.lint.{key}")
+            for v in value:
+                if v not in names and not v.startswith("style/"):
+                    raise ConfigError(f"unknown rule or category {v!r}", where=f"tool.pgmanager.lint.{key}")
+            lists[key] = tuple(value)
+        try:
+            fail_on = Severity(data.get("fail_on", "warning"))
+            sev = {str(k): Severity(v) for k, v in dict(data.get("severity", {})).items()}
+        except ValueError as exc:
+            raise ConfigError(f"{exc}; use info, warning or error", where="tool.pgmanager.lint") from None
+        style = data.get("style", True)
+        if not isinstance(style, bool):
+            raise ConfigError("must be true or false", where="tool.pgmanager.lint.style")
+        return cls(lists["select"], lists["exclude"], style, fail_on, sev)
+
+    def enabled(self, rule: type[Rule] | str) -> bool:
+        """Whether a rule (class or name) runs: selected (by name or category) and not excluded."""
+        name = rule if isinstance(rule, str) else rule.name
+        category = "" if isinstance(rule, str) else rule.category.value
+        if name.startswith("style/"):
+            category = "style"
+        tags = {name, category}
+        if self.select and not tags & set(self.select):
+            return False
+        return not tags & set(self.exclude)
+
+    def severity_of(self, rule: str, default: Severity) -> Severity:
+        return self.severity.get(rule, default)
+
+    def digest(self) -> str:
+        data = {"select": self.select, "exclude": self.exclude, "severity": sorted(self.severity.items())}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]

@@ -1,0 +1,268 @@
+"""The lint engine: run the selected rules over a project, file by file in apply order.
+
+Each file is parsed once (``parse_file`` caches by checksum). The schema model is replayed as the
+files go by, so a rule looking at a migration sees the schema as it stands before that migration.
+Findings are cached on disk per file (see ``_cache``), so an unchanged file is not linted again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import __version__
+from ..config import Settings
+from ..errors import InputError
+from ..models import FileKind, Finding, Severity, SqlFile
+from ..parse import SqlDocument, parse_file
+from ..project import Project, read_sql_file
+from ._base import FileContext, Fix, ProjectContext, Rule, Violation, registry
+from ._cache import LintCache
+from ._config import LintConfig
+from ._ignores import UNUSED_IGNORE, Ignore, apply_ignores, ignores_of
+from ._schema import SchemaModel
+
+StyleRunner = Callable[[list[SqlFile]], dict[str, list[Finding]]]
+_PARSE_PROBLEMS_REPLACED = {"transaction-control"}  # said better by transaction-nesting / ban-uncommitted-transaction
+
+
+@dataclass
+class LintOutcome:
+    """What the engine found: findings (ignores applied), the fixes offered, and how it went."""
+
+    findings: list[Finding] = field(default_factory=list)
+    fixes: list[tuple[Finding, Fix]] = field(default_factory=list)
+    files: list[SqlFile] = field(default_factory=list)
+    statements: int = 0
+    rules: list[str] = field(default_factory=list)
+    cached_files: int = 0
+    styled_files: int = 0
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def apply_order(project: Project) -> list[SqlFile]:
+    """Files in the order migrate applies them: auth emulation, migrations, repeatables."""
+    head = [project.auth_emulation] if project.auth_emulation is not None else []
+    return [*head, *project.migrations, *project.repeatables]
+
+
+def ruleset_version() -> str:
+    """Changes whenever a rule or the engine changes: the code of pgmanager.lint and parse."""
+    h = hashlib.sha256(__version__.encode())
+    base = Path(__file__).resolve().parent
+    for path in sorted([*base.rglob("*.py"), *(base.parent / "parse").glob("*.py")]):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def select_files(project: Project, paths: Iterable[Path] | None) -> tuple[list[SqlFile], list[Finding]]:
+    """The files to report on: all of the project, or those under ``paths``.
+
+    A path outside the project's folders is linted as a new migration applied after the project.
+    """
+    everything = [*apply_order(project), *project.rollbacks.values(), *([project.seed] if project.seed else [])]
+    if paths is None:
+        return everything, list(project.problems)
+    by_path = {f.path: f for f in everything}
+    chosen: dict[Path, SqlFile] = {}
+    problems: list[Finding] = []
+    for raw in paths:
+        path = Path(raw).resolve()
+        if not path.exists():
+            raise InputError("no such file or folder", where=str(raw))
+        candidates = sorted(path.rglob("*.sql")) if path.is_dir() else [path]
+        for c in candidates:
+            if c in by_path:
+                chosen[c] = by_path[c]
+                continue
+            known = next((p for p in project.problems if project.root / p.file == c or p.file == str(c)), None)
+            if known is not None:
+                problems.append(known)
+                continue
+            result = read_sql_file(c, project.root, FileKind.MIGRATION)
+            if isinstance(result, Finding):
+                problems.append(result)
+            else:
+                chosen[c] = result
+    return list(chosen.values()), problems
+
+
+class Linter:
+    """Runs the rules of a config over a project (and style, when a runner is given)."""
+
+    def __init__(self, settings: Settings, project: Project, config: LintConfig | None = None, *,
+                 rules: Iterable[str] | None = None, cache: LintCache | None = None,
+                 style_runner: StyleRunner | None = None, collect_fixes: bool = False) -> None:
+        self.settings = settings
+        self.project = project
+        self.config = config or LintConfig.from_settings(settings.lint)
+        every = registry()
+        wanted = set(rules) if rules is not None else None
+        self.rules: list[Rule] = [cls() for name, cls in every.items()
+                                  if (wanted is None or name in wanted) and self.config.enabled(cls)]
+        self.active = {r.name for r in self.rules}
+        if self.config.enabled(UNUSED_IGNORE) and (wanted is None or UNUSED_IGNORE in wanted):
+            self.active.add(UNUSED_IGNORE)
+        self.cache = cache
+        self.style_runner = style_runner if self.config.style else None
+        if self.style_runner is not None:
+            self.active.add("style")
+        self.collect_fixes = collect_fixes
+        self.version = f"{ruleset_version()}:{self.config.digest()}:{','.join(sorted(self.active))}"
+
+    # ------------------------------------------------------------------ helpers
+
+    def finding(self, rule: Rule, v: Violation, doc: SqlDocument, fallback: object = None) -> Finding:
+        stmt = v.stmt if v.stmt is not None else fallback
+        end_line = None
+        if v.offset is not None:
+            line, col = doc.position(v.offset)
+        elif v.line is not None:
+            line, col = v.line, v.col or 1
+        elif stmt is not None:
+            line, col, end_line = stmt.line, stmt.col, stmt.end_line  # type: ignore[attr-defined]
+        else:
+            line, col = 1, 1
+        return Finding(rule=rule.name, severity=self.config.severity_of(rule.name, rule.severity),
+                       message=v.message, file=doc.file.display, line=line, col=col, end_line=end_line,
+                       help=rule.help)
+
+    def _file_rules(self, kind: FileKind) -> list[Rule]:
+        return [r for r in self.rules if kind in r.kinds]
+
+    def lint_document(self, doc: SqlDocument, schema: SchemaModel) -> tuple[list[Finding], list[tuple[Finding, Fix]]]:
+        """Findings of the per-file rules on one parsed file, given the schema before it."""
+        found: list[Finding] = []
+        fixes: list[tuple[Finding, Fix]] = []
+        if doc.error is not None:
+            return [doc.error], fixes
+        found.extend(p for p in doc.problems if p.rule not in _PARSE_PROBLEMS_REPLACED)
+        ctx = FileContext(doc=doc, schema=schema, settings=self.settings)
+        for rule in self._file_rules(doc.file.kind):
+            for v in rule.check_file(ctx):
+                f = self.finding(rule, v, doc, ctx.current)
+                found.append(f)
+                if v.fix is not None:
+                    fixes.append((f, v.fix))
+            ctx.current = None
+        return found, fixes
+
+    # ------------------------------------------------------------------ the run
+
+    def run(self, paths: Iterable[Path] | None = None) -> LintOutcome:
+        t0 = time.perf_counter()
+        out = LintOutcome(rules=sorted(self.active))
+        targets, problems = select_files(self.project, paths)
+        out.files = targets
+        target_paths = {f.path for f in targets}
+        order = apply_order(self.project)
+        order_paths = {f.path for f in order}
+        extra = [f for f in targets if f.path not in order_paths and f.kind == FileKind.MIGRATION]
+        applied = [*order, *extra]
+
+        per_file: dict[str, list[Finding]] = {}
+        ignores: dict[str, list[Ignore]] = {}
+        model = SchemaModel()
+        pending: list[SqlFile] = []  # applied files not yet replayed onto the model
+        chain = hashlib.sha256(self.version.encode())
+
+        def catch_up() -> None:
+            for f in pending:
+                model.apply_document(parse_file(f))
+            pending.clear()
+
+        def lint_one(f: SqlFile, key: str) -> None:
+            entry = self.cache.get(key) if self.cache is not None and not self.collect_fixes else None
+            if entry is not None:
+                per_file[f.display] = entry.findings
+                ignores[f.display] = entry.ignores
+                out.cached_files += 1
+                out.statements += entry.statements
+                return
+            catch_up()
+            doc = parse_file(f)
+            found, fixes = self.lint_document(doc, model)
+            per_file[f.display] = found
+            ignores[f.display] = ignores_of(doc)
+            out.fixes.extend(fixes)
+            out.statements += len(doc.statements)
+            if self.cache is not None:
+                self.cache.put(key, found, ignores[f.display], len(doc.statements))
+
+        for f in applied:
+            key = chain.hexdigest()
+            if f.path in target_paths:
+                lint_one(f, self.cache.key("file", key, f.display, f.kind, f.checksum) if self.cache else "")
+            chain.update(f"{f.kind}:{f.display}:{f.checksum}\n".encode())
+            pending.append(f)
+        t1 = time.perf_counter()
+        out.timings_ms["rules"] = round((t1 - t0) * 1000, 3)
+
+        final_key = chain.hexdigest()
+        for f in targets:  # rollbacks and the seed: linted against the final schema, never applied
+            if f.display not in per_file:
+                lint_one(f, self.cache.key("file", final_key, f.display, f.kind, f.checksum) if self.cache else "")
+
+        project_rules = [r for r in self.rules if r.is_project_rule()]
+        if project_rules:
+            key = self.cache.key("project", final_key) if self.cache is not None else ""
+            entry = self.cache.get(key) if self.cache is not None and not self.collect_fixes else None
+            if entry is not None:
+                project_found = entry.findings
+            else:
+                catch_up()
+                project_found = self.run_project_rules(project_rules, applied, model, out.fixes)
+                if self.cache is not None:
+                    self.cache.put(key, project_found, [], 0)
+            for pf in project_found:
+                if pf.file in per_file:
+                    per_file[pf.file].append(pf)
+        t2 = time.perf_counter()
+        out.timings_ms["project_rules"] = round((t2 - t1) * 1000, 3)
+
+        if self.style_runner is not None:
+            styled = [f for f in targets if f.display in per_file]
+            style_found = self.style_runner(styled)
+            out.styled_files = len(styled)
+            for display, found in style_found.items():
+                per_file.setdefault(display, []).extend(found)
+        out.timings_ms["style"] = round((time.perf_counter() - t2) * 1000, 3)
+
+        findings = list(problems)
+        for f in targets:
+            found = per_file.get(f.display, [])
+            findings.extend(apply_ignores(found, ignores.get(f.display, []), self.active, f.display))
+        if self.collect_fixes:
+            kept = {id(x) for x in findings}
+            out.fixes = [(f, fx) for f, fx in out.fixes if id(f) in kept]
+        findings.sort(key=lambda x: (x.file, x.line, x.col, x.rule))
+        out.findings = findings
+        if self.cache is not None:
+            self.cache.save()
+        out.timings_ms["total"] = round((time.perf_counter() - t0) * 1000, 3)
+        return out
+
+    def run_project_rules(self, rules: list[Rule], applied: list[SqlFile], model: SchemaModel,
+                          fixes: list[tuple[Finding, Fix]]) -> list[Finding]:
+        docs = [parse_file(f) for f in applied]
+        by_display = {d.file.display: d for d in docs}
+        ctx = ProjectContext(docs=docs, schema=model, exposed_schemas=list(self.settings.exposed_schemas),
+                             settings=self.settings)
+        found: list[Finding] = []
+        for rule in rules:
+            for file, v in rule.check_project(ctx):
+                doc = by_display.get(file.display) or parse_file(file)
+                f = self.finding(rule, v, doc)
+                found.append(f)
+                if v.fix is not None:
+                    fixes.append((f, v.fix))
+        return found
+
+
+def worst(findings: Iterable[Finding]) -> Severity | None:
+    ranked = sorted((f.severity for f in findings), key=lambda s: s.rank)
+    return ranked[-1] if ranked else None
