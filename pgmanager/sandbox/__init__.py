@@ -40,6 +40,11 @@ class Sandbox:
     def __init__(self, server: Server, *, keep: bool = False, strategy: str | None = None) -> None:
         self.server = server
         self.keep = keep
+        # FILE_COPY clones a built template several times faster than PG15's default WAL_LOG here
+        # (benchmarks/sandbox.py: 71 ms vs 229 ms for 200 migrations); the checkpoint it needs is cheap
+        # with fsync off. Older servers have no STRATEGY clause.
+        if strategy is None and _version_num(server.version) >= 150000:
+            strategy = "file_copy"
         self.templates = Templates(server.dsn(), server.dsn, strategy)
         self._pools: dict[str, ClonePool] = {}
 
@@ -79,6 +84,15 @@ class Sandbox:
                 self.templates.drop_all()
         finally:
             self.server.stop()
+
+
+def _version_num(version: str) -> int:
+    """150018 for '15.18 (Debian ...)'; 0 when unknown."""
+    parts = version.split()[0].split(".") if version else []
+    try:
+        return int(parts[0]) * 10000 + (int(parts[1]) if len(parts) > 1 else 0)
+    except (ValueError, IndexError):
+        return 0
 
 
 @contextmanager
