@@ -46,12 +46,12 @@ def measure(label: str, project_root: Path, box: Sandbox, runs: int) -> dict[str
     template = box.template(migrator)
     out: dict[str, float] = {}
 
+    made: list[str] = []
     for strategy in ("wal_log", "file_copy"):
         box.templates.strategy = strategy
-        made: list[str] = []
         out[f"clone ({strategy})"] = median_ms(lambda: made.append(box.clone(template)), runs)
-        for name in made:
-            box.drop(name)
+    for name in made:
+        box.drop(name)
     box.templates.strategy = None
 
     acquired: list[str] = []
@@ -111,8 +111,8 @@ def main() -> None:
             print(f"server: {box.server.detail}")
             for label, root in (("project", ROOT), ("corpus", corpus)):
                 results = measure(label, root, box, args.runs)
-                name = "this project's SQL" if label == "project" else f"generated corpus ({args.corpus_size} migrations)"
-                print(f"\n{name}")
+                corpus_name = f"generated corpus ({args.corpus_size} migrations)"
+                print("\nthis project's SQL" if label == "project" else f"\n{corpus_name}")
                 base = results["fresh apply"]
                 for key, ms in results.items():
                     print(f"  {key:<22} {ms:9.2f} ms   fresh apply / this = {base / ms:8.1f}x")
