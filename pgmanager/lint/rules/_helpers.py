@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from pglast import ast
@@ -9,7 +10,8 @@ from pglast.enums import AlterTableType
 
 from .._schema import range_name, type_name
 
-__all__ = ["alter_cmds", "column_type", "range_name", "type_name"]
+__all__ = ["added_columns", "added_constraints", "alter_cmds", "column_type", "constraints_of", "defined_columns",
+           "is_new_table", "keyword_end", "range_name", "type_name"]
 
 
 def alter_cmds(node: ast.Node, *subtypes: AlterTableType) -> Iterator[ast.AlterTableCmd]:
@@ -25,3 +27,49 @@ def column_type(tn: ast.TypeName | None) -> str:
     if tn is None or not tn.names:
         return ""
     return (getattr(tn.names[-1], "sval", "") or "").lower()
+
+
+def is_new_table(rv: ast.RangeVar | None, stmt: object, ctx: object) -> bool:
+    """Whether the table was created earlier in the same file (so it is empty and unseen by others)."""
+    if rv is None:
+        return False
+    return range_name(rv) in ctx.created_before(stmt)  # type: ignore[attr-defined]
+
+
+def constraints_of(col: ast.ColumnDef) -> Iterator[ast.Constraint]:
+    for c in col.constraints or ():
+        if isinstance(c, ast.Constraint):
+            yield c
+
+
+def added_columns(node: ast.Node) -> Iterator[ast.ColumnDef]:
+    """ColumnDefs of ALTER TABLE ... ADD COLUMN."""
+    for cmd in alter_cmds(node, AlterTableType.AT_AddColumn):
+        if isinstance(cmd.def_, ast.ColumnDef):
+            yield cmd.def_
+
+
+def defined_columns(node: ast.Node) -> Iterator[ast.ColumnDef]:
+    """Column definitions a statement creates: CREATE TABLE columns and ALTER TABLE ADD COLUMN."""
+    if isinstance(node, ast.CreateStmt):
+        yield from (e for e in node.tableElts or () if isinstance(e, ast.ColumnDef))
+    yield from added_columns(node)
+
+
+def added_constraints(node: ast.Node) -> Iterator[ast.Constraint]:
+    """Constraints of ALTER TABLE ... ADD CONSTRAINT."""
+    for cmd in alter_cmds(node, AlterTableType.AT_AddConstraint):
+        if isinstance(cmd.def_, ast.Constraint):
+            yield cmd.def_
+
+
+_SKIP = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
+
+
+def keyword_end(text: str, start: int, pattern: str) -> int | None:
+    """Offset in ``text`` just after ``pattern`` (a case-insensitive regex) matched at the first token
+    at or after ``start`` (comments skipped); None when it does not match there."""
+    pos = _SKIP.match(text, start)
+    begin = pos.end() if pos else start
+    m = re.compile(pattern, re.IGNORECASE | re.DOTALL).match(text, begin)
+    return m.end() if m else None

@@ -4,21 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pglast import ast
-from pglast.enums import AlterTableType
-
 from ...parse import Statement
 from .._base import Category, FileContext, Rule, Violation
-from ._helpers import alter_cmds, column_type
-
-
-def column_defs(node: ast.Node) -> Iterable[ast.ColumnDef]:
-    """Column definitions a statement creates: CREATE TABLE columns and ALTER TABLE ADD COLUMN."""
-    if isinstance(node, ast.CreateStmt):
-        yield from (e for e in node.tableElts or () if isinstance(e, ast.ColumnDef))
-    for cmd in alter_cmds(node, AlterTableType.AT_AddColumn):
-        if isinstance(cmd.def_, ast.ColumnDef):
-            yield cmd.def_
+from ._helpers import column_type, defined_columns
 
 
 class PreferTextField(Rule):
@@ -39,7 +27,7 @@ class PreferTextField(Rule):
     help = "use text with a check (char_length(col) <= n) constraint instead of varchar(n)"
 
     def check_statement(self, stmt: Statement, ctx: FileContext) -> Iterable[Violation]:
-        for col in column_defs(stmt.node):
+        for col in defined_columns(stmt.node):
             tn = col.typeName
             if column_type(tn) == "varchar" and tn is not None and tn.typmods:
                 yield Violation(f"column {col.colname!r} is varchar(n); changing n later locks the table",

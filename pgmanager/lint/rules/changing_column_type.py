@@ -1,0 +1,60 @@
+"""Changing a column's type usually rewrites the table under an ACCESS EXCLUSIVE lock."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from pglast import ast
+from pglast.enums import AlterTableType
+
+from ...parse import Statement
+from .._base import Category, FileContext, Rule, Violation
+from .._schema import type_name
+from ._helpers import alter_cmds, is_new_table, range_name
+
+_VARCHAR = re.compile(r"^varchar(?:\((\d+)\))?$")
+
+
+def binary_compatible(old: str, new: str) -> bool:
+    """Changes PostgreSQL makes without a rewrite: varchar(n) to text, to varchar, to varchar(m >= n)."""
+    o, n = _VARCHAR.match(old), _VARCHAR.match(new)
+    if o and new == "text":
+        return True
+    if o and n:
+        return n.group(1) is None or (o.group(1) is not None and int(n.group(1)) >= int(o.group(1)))
+    return old == new or (old == "cidr" and new == "inet")
+
+
+class ChangingColumnType(Rule):
+    """Changing a column's type rewrites the table (and its indexes) under an ``ACCESS EXCLUSIVE`` lock.
+
+    **Problem.** ``ALTER COLUMN ... TYPE`` blocks every read and write while the table and every index
+    on the column are rewritten. Only a few changes skip the rewrite: ``varchar(n)`` to ``text`` or to a
+    longer ``varchar``. pgmanager knows the column's current type from the project's earlier
+    migrations and does not report those.
+
+    **Solution.** Add a new column of the new type, fill it in batches (and keep it in sync with a
+    trigger), switch the application over, then drop the old column::
+
+        alter table items add column price_cents bigint;
+        -- backfill in batches, then switch readers and writers to price_cents
+    """
+
+    name = "changing-column-type"
+    category = Category.SAFETY
+    help = "add a new column of the new type, backfill it in batches, switch over, drop the old one"
+
+    def check_statement(self, stmt: Statement, ctx: FileContext) -> Iterable[Violation]:
+        rv = getattr(stmt.node, "relation", None)
+        if is_new_table(rv, stmt, ctx):
+            return
+        table = ctx.schema.table(range_name(rv)) if rv is not None else None
+        for cmd in alter_cmds(stmt.node, AlterTableType.AT_AlterColumnType):
+            new = type_name(cmd.def_.typeName) if isinstance(cmd.def_, ast.ColumnDef) else ""
+            col = table.columns.get(cmd.name or "") if table is not None else None
+            if col is not None and binary_compatible(col.type_name, new):
+                continue
+            was = f" from {col.type_name}" if col is not None else ""
+            yield Violation(f"changing the type of column {cmd.name!r}{was} to {new} rewrites the table under an "
+                            "ACCESS EXCLUSIVE lock", stmt)

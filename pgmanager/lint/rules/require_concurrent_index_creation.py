@@ -1,0 +1,41 @@
+"""CREATE INDEX without CONCURRENTLY blocks writes for the whole build."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pglast import ast
+
+from ...parse import Statement
+from .._base import Category, FileContext, Fix, Rule, Violation
+from ._helpers import is_new_table, keyword_end
+
+CREATE_INDEX = r"create\s+(?:unique\s+)?index\b"
+
+
+class RequireConcurrentIndexCreation(Rule):
+    """Create indexes on existing tables ``CONCURRENTLY``.
+
+    **Problem.** A plain ``CREATE INDEX`` takes a ``SHARE`` lock: every insert, update and delete on
+    the table waits until the index is built, minutes on a large table.
+
+    **Solution.** ``CREATE INDEX CONCURRENTLY`` builds the index while writes go on. It cannot run in a
+    transaction: pgmanager sees it and runs the migration statement by statement, outside one, so
+    keep such a migration to its index statements (``--fix`` adds the keyword). An index on a table
+    created in the same migration is not reported: the table is new and empty::
+
+        create index concurrently if not exists items_owner_idx on items (owner_id);
+    """
+
+    name = "require-concurrent-index-creation"
+    category = Category.SAFETY
+    help = "use CREATE INDEX CONCURRENTLY (pgmanager then runs the migration outside a transaction)"
+
+    def check_statement(self, stmt: Statement, ctx: FileContext) -> Iterable[Violation]:
+        node = stmt.node
+        if not isinstance(node, ast.IndexStmt) or node.concurrent or is_new_table(node.relation, stmt, ctx):
+            return
+        at = keyword_end(ctx.doc.file.text, stmt.start, CREATE_INDEX)
+        fix = Fix.insert("add CONCURRENTLY", at, " concurrently") if at is not None else None
+        yield Violation("CREATE INDEX without CONCURRENTLY blocks writes to the table while it builds", stmt,
+                        fix=fix)

@@ -1,0 +1,40 @@
+"""DROP INDEX without CONCURRENTLY blocks the table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pglast import ast
+from pglast.enums import DropBehavior, ObjectType
+
+from ...parse import Statement
+from .._base import Category, FileContext, Fix, Rule, Violation
+from ._helpers import keyword_end
+
+
+class RequireConcurrentIndexDeletion(Rule):
+    """Drop indexes ``CONCURRENTLY``.
+
+    **Problem.** A plain ``DROP INDEX`` takes an ``ACCESS EXCLUSIVE`` lock on the table: it waits for
+    every running query on the table, and every new query waits behind it.
+
+    **Solution.** ``DROP INDEX CONCURRENTLY`` waits for running queries without blocking new ones. It
+    drops one index at a time, without ``CASCADE``, outside a transaction (pgmanager runs such a
+    migration statement by statement; ``--fix`` adds the keyword)::
+
+        drop index concurrently if exists items_owner_idx;
+    """
+
+    name = "require-concurrent-index-deletion"
+    category = Category.SAFETY
+    help = "use DROP INDEX CONCURRENTLY (pgmanager then runs the migration outside a transaction)"
+
+    def check_statement(self, stmt: Statement, ctx: FileContext) -> Iterable[Violation]:
+        node = stmt.node
+        if not (isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_INDEX) or node.concurrent:
+            return
+        fix = None
+        if len(node.objects or ()) == 1 and node.behavior != DropBehavior.DROP_CASCADE:
+            at = keyword_end(ctx.doc.file.text, stmt.start, r"drop\s+index\b")
+            fix = Fix.insert("add CONCURRENTLY", at, " concurrently") if at is not None else None
+        yield Violation("DROP INDEX without CONCURRENTLY locks the table against reads and writes", stmt, fix=fix)

@@ -1,0 +1,2 @@
+-- expect: adding-not-nullable-field
+alter table public.users alter column email set not null;

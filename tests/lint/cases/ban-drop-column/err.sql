@@ -1,0 +1,2 @@
+-- expect: ban-drop-column
+alter table public.users drop column legacy_flag;

@@ -1,0 +1,2 @@
+-- expect: ban-drop-database
+drop database analytics;

@@ -1,0 +1,3 @@
+create table public.scratch_created_here (id bigint primary key);
+
+drop table if exists public.scratch_created_here;

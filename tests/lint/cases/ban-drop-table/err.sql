@@ -1,0 +1,2 @@
+-- expect: ban-drop-table
+drop table public.legacy_events;

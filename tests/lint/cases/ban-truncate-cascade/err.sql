@@ -1,0 +1,2 @@
+-- expect: ban-truncate-cascade
+truncate table public.orders cascade;

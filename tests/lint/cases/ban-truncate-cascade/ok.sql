@@ -1,0 +1,1 @@
+truncate table public.order_items, public.orders;

@@ -1,0 +1,5 @@
+begin;
+
+alter table public.items add column note text;
+
+commit;

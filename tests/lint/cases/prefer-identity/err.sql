@@ -1,0 +1,2 @@
+-- expect: prefer-identity
+create table public.items (id bigserial primary key);

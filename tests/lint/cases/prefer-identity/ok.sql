@@ -1,0 +1,1 @@
+create table public.items (id bigint generated always as identity primary key);

@@ -1,0 +1,2 @@
+-- expect: renaming-table
+alter table public.customer rename to customers;

@@ -1,0 +1,3 @@
+create table public.t (a text);
+
+alter table public.t rename to t2;
