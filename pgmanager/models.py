@@ -169,3 +169,181 @@ class Plan(Model):
     @property
     def blocked(self) -> bool:
         return bool(self.drift or self.unknown_applied)
+
+
+# ------------------------------------------------------------------ verify (RLS policies)
+
+
+class MatrixCell(Model):
+    """What one identity could do with one command on one table, measured by a real statement."""
+
+    table: str
+    identity: str
+    command: str = Field(description="SELECT | INSERT | UPDATE | DELETE")
+    outcome: str = Field(description="allowed | filtered (0 rows reachable) | denied (42501) | error | skipped")
+    rows: int | None = Field(default=None, description="rows visible (SELECT) or affected (UPDATE, DELETE, INSERT)")
+    sqlstate: str | None = None
+    message: str = ""
+    passed: bool = True
+
+
+class CaseResult(Model):
+    """One spec case (policies/tests/*.yaml) run as its identity."""
+
+    file: str
+    line: int
+    name: str
+    identity: str
+    passed: bool
+    message: str = ""
+    sqlstate: str | None = None
+    duration_ms: float = 0.0
+
+
+class TapResult(Model):
+    """One test point of a pgTAP file (supabase/tests/*.sql), parsed from its TAP output."""
+
+    file: str
+    number: int
+    description: str
+    passed: bool
+    directive: str | None = Field(default=None, description="SKIP or TODO")
+    diagnostics: str = ""
+
+
+class FuzzResult(Model):
+    """Leak fuzzing of one table: RLS-visible rows against the spec's visibility oracle."""
+
+    table: str
+    file: str
+    examples: int
+    passed: bool
+    message: str = ""
+    reproduction: str | None = Field(default=None, description="SQL that rebuilds the minimal failing world")
+
+
+class MutantResult(Model):
+    """A weakened copy of one policy and whether the specs or the fuzzer noticed."""
+
+    id: str = Field(description="file: policy name: mutation")
+    file: str
+    line: int
+    table: str
+    policy: str
+    mutation: str
+    sql: str
+    killed: bool
+    killed_by: str | None = None
+    equivalent: str | None = Field(default=None, description="justification from a spec, when declared equivalent")
+
+    @property
+    def survived(self) -> bool:
+        return not self.killed and self.equivalent is None
+
+
+class VerifyReport(Model):
+    """What `pgmanager verify` measured: matrix, specs, pgTAP, fuzzing and mutants."""
+
+    ok: bool
+    sandbox: SandboxInfo | None = None
+    matrix: list[MatrixCell] = []
+    problems: list[Finding] = Field(default=[], description="matrix rules: RLS off, missing policy, stranger leak")
+    cases: list[CaseResult] = []
+    tap: list[TapResult] = []
+    tap_skipped: str | None = None
+    fuzz: list[FuzzResult] = []
+    mutants: list[MutantResult] = []
+    timings_ms: dict[str, float] = {}
+
+    @property
+    def failures(self) -> int:
+        return (len(self.problems) + sum(not c.passed for c in self.matrix) + sum(not c.passed for c in self.cases)
+                + sum(not t.passed and t.directive != "TODO" for t in self.tap) + sum(not f.passed for f in self.fuzz)
+                + sum(m.survived for m in self.mutants))
+
+
+# ------------------------------------------------------------------ migrate: plan details, status, repair
+
+
+class LockDetail(Model):
+    """One table lock a statement takes (from pgmanager.analyze.locks)."""
+
+    lock: str = Field(description="PostgreSQL lock mode, '' when none")
+    table: str | None = None
+    rewrites: bool = False
+    scans: bool = False
+    note: str = ""
+
+
+class StatementDetail(Model):
+    """One statement of a planned step: where it is, whether it runs in a transaction, what it locks."""
+
+    line: int
+    col: int
+    kind: str = Field(description="pglast node name, e.g. AlterTableStmt")
+    summary: str = Field(description="the statement's first line, shortened")
+    transactional: bool = True
+    locks: list[LockDetail] = []
+
+
+class StepDetail(Model):
+    step: Step
+    statements: list[StatementDetail] = []
+    lock_timeout_ms: int = 0
+    statement_timeout_ms: int = 0
+    lock_retries: int = 0
+
+
+class PlanReport(Model):
+    """What `pgmanager plan` shows: the plan, and per statement its locks, rewrites, scans and transaction."""
+
+    target: str = Field(description="redacted target, or 'offline (empty database)'")
+    plan: Plan
+    details: list[StepDetail] = []
+    sql: str | None = Field(default=None, description="the exact SQL migrate would run (plan --sql)")
+
+
+class MigrationState(StrEnum):
+    APPLIED = "applied"
+    PENDING = "pending"
+    DRIFTED = "drifted"
+    OUT_OF_ORDER = "out-of-order"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class StatusEntry(Model):
+    key: str
+    file: str | None = Field(description="the project's file; None when the target has a row this project lacks")
+    kind: FileKind
+    state: MigrationState
+    applied_at: str | None = None
+    detail: str = ""
+
+
+class InvalidIndex(Model):
+    """An index left INVALID by a failed CREATE/REINDEX ... CONCURRENTLY."""
+
+    schema_name: str
+    name: str
+    table: str
+    definition: str
+
+
+class StatusReport(Model):
+    target: str
+    entries: list[StatusEntry] = []
+    invalid_indexes: list[InvalidIndex] = []
+
+    def count(self, state: MigrationState) -> int:
+        return sum(e.state == state for e in self.entries)
+
+    @property
+    def clean(self) -> bool:
+        """Nothing pending, drifted, failed or invalid."""
+        return not self.invalid_indexes and all(e.state == MigrationState.APPLIED for e in self.entries)
+
+
+class RepairResult(Model):
+    target: str
+    actions: list[str] = Field(default=[], description="what was changed, one line each")

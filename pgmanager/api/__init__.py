@@ -6,6 +6,7 @@ functions in its own private module here; this package re-exports them.
 
 from ._core import build_database, check, findings, load, project_migrator, require_clean, sandbox_down, sandbox_up
 from ._migrate import history, is_supabase, migrate, plan, rollback
+from ._verify import verify
 
 __all__ = [
     "build_database",
@@ -21,4 +22,5 @@ __all__ = [
     "rollback",
     "sandbox_down",
     "sandbox_up",
+    "verify",
 ]

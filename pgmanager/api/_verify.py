@@ -1,0 +1,169 @@
+"""`verify`: prove the RLS policies in throwaway databases (matrix, specs, pgTAP, fuzzing, mutants).
+
+The project is built once into the sandbox template (with the seed); one shared clone serves every
+check, each inside a transaction or savepoint that is rolled back. Only what must commit (``commit:
+true`` cases, pgTAP files, which manage their own transactions) gets a fresh clone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import psycopg
+from pglast import ast
+
+from ..config import Settings
+from ..db import connect
+from ..models import CaseResult, FileKind, FuzzResult, MutantResult, TapResult, VerifyReport
+from ..parse import parse_file
+from ..policies import (
+    Mutant,
+    SpecSuite,
+    apply_mutant,
+    coverage_matrix,
+    first_failure,
+    fuzz,
+    load_specs,
+    mutants,
+    pgtap_available,
+    relations,
+    run_case,
+    run_tap_file,
+    tap_files,
+)
+from ..project import Project
+from ..sandbox import Sandbox, open_sandbox
+from ._core import project_migrator, require_clean
+
+PARTS = ("matrix", "specs", "pgtap", "fuzz")
+ProgressFn = Callable[[str, int, int], None]
+
+
+def _policy_files(project: Project) -> dict[str, str]:
+    """Which policy file holds the policies of each table."""
+    out: dict[str, str] = {}
+    for f in project.repeatables:
+        if f.kind != FileKind.POLICY:
+            continue
+        for stmt in parse_file(f).statements:
+            if isinstance(stmt.node, ast.CreatePolicyStmt) and stmt.node.table is not None:
+                rv = stmt.node.table
+                out.setdefault(f"{rv.schemaname or 'public'}.{rv.relname}", f.display)
+    return out
+
+
+@contextmanager
+def _fresh(box: Sandbox, template: str) -> Iterator[psycopg.Connection]:
+    name = box.clone(template)
+    conn = connect(box.dsn(name))
+    try:
+        yield conn
+    finally:
+        conn.close()
+        box.drop(name)
+
+
+def _run_mutants(conn: psycopg.Connection, suite: SpecSuite, found: list[Mutant], examples: int,
+                 on_progress: ProgressFn | None) -> list[MutantResult]:
+    out = []
+    for i, mutant in enumerate(found):
+        if on_progress:
+            on_progress("mutants", i, len(found))
+        killed_by: str | None = None
+        with conn.transaction(force_rollback=True):
+            try:
+                with conn.transaction():
+                    apply_mutant(conn, mutant)
+            except psycopg.Error as exc:  # the mutant does not even create: nothing to test
+                killed_by = f"not applicable: {str(exc).strip().splitlines()[0]}"
+            if killed_by is None:
+                failed = first_failure(conn, suite.cases)
+                if failed is not None:
+                    killed_by = f"spec {failed.file}:{failed.line} {failed.name}"
+            if killed_by is None and suite.world is not None and suite.oracles:
+                oracles = [o for t, o in suite.oracles.items() if t == mutant.table] or list(suite.oracles.values())
+                for result in fuzz(conn, suite.world, oracles, examples=examples, shrink=False):
+                    if not result.passed:
+                        killed_by = f"fuzz {result.table}: {result.message}"
+                        break
+        out.append(MutantResult(id=mutant.id, file=mutant.file, line=mutant.line, table=mutant.table,
+                                policy=mutant.policy, mutation=mutant.mutation, sql=mutant.create or
+                                f"drop policy \"{mutant.policy}\" on {mutant.table}", killed=killed_by is not None,
+                                killed_by=killed_by,
+                                equivalent=suite.equivalent.get(mutant.id) if killed_by is None else None))
+    return out
+
+
+def verify(settings: Settings, project: Project, *, sandbox: str | None = None, sandbox_dsn: str | None = None,
+           mutate: bool = False, keep: bool = False, examples: int = 25, mutant_examples: int = 8,
+           parts: tuple[str, ...] = PARTS, on_progress: ProgressFn | None = None) -> VerifyReport:
+    """Verify the RLS policies of ``project`` in a sandbox; every part runs even when an earlier one fails.
+
+    ``parts`` selects among matrix, specs, pgtap and fuzz; ``mutate`` adds mutation testing (specs and
+    fuzzing against every weakened policy). Raises InputError for a malformed spec (file:line).
+    """
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    require_clean(project)
+    suite = load_specs(settings)
+
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[name] = round((now - since) * 1000, 3)
+        return now
+
+    report: dict[str, object] = {}
+    with open_sandbox(sandbox or settings.sandbox, sandbox_dsn=sandbox_dsn or settings.sandbox_dsn,
+                      keep=keep) as box:
+        t = lap("sandbox_start", t0)
+        template = box.template(project_migrator(settings, project, seed=True))
+        t = lap("build", t)
+        shared = box.clone(template)
+        t = lap("clone", t)
+        conn = connect(box.dsn(shared))
+        try:
+            if "matrix" in parts:
+                matrix = coverage_matrix(conn, suite, list(settings.exposed_schemas), _policy_files(project))
+                report.update(matrix=matrix.cells, problems=matrix.problems)
+                t = lap("matrix", t)
+            if "specs" in parts:
+                cases: list[CaseResult] = []
+                for i, case in enumerate(suite.cases):
+                    if on_progress:
+                        on_progress("specs", i, len(suite.cases))
+                    # a committing case gets its own clone; the sandbox drops it on exit
+                    cases.append(run_case(conn, case, fresh=lambda: connect(box.dsn(box.clone(template)))))
+                report["cases"] = cases
+                t = lap("specs", t)
+            if "pgtap" in parts:
+                files = tap_files(settings.root)
+                if not files:
+                    report["tap_skipped"] = "no supabase/tests/*.sql"
+                elif not pgtap_available(conn):
+                    report["tap_skipped"] = "the pgtap extension is not available on the sandbox server"
+                else:
+                    tap: list[TapResult] = []
+                    for f in files:
+                        with _fresh(box, template) as fconn:
+                            tap.extend(run_tap_file(fconn, f))
+                    report["tap"] = tap
+                t = lap("pgtap", t)
+            if "fuzz" in parts and suite.world is not None and suite.oracles:
+                fuzzed: list[FuzzResult] = fuzz(conn, suite.world, list(suite.oracles.values()), examples=examples)
+                report["fuzz"] = fuzzed
+                t = lap("fuzz", t)
+            if mutate:
+                policy_files = [f for f in project.repeatables if f.kind == FileKind.POLICY]
+                uuid_cols = {r.qualified: [c.name for c in r.columns if c.type == "uuid"]
+                             for r in relations(conn, list(settings.exposed_schemas))}
+                report["mutants"] = _run_mutants(conn, suite, mutants(policy_files, uuid_cols), mutant_examples,
+                                                 on_progress)
+                t = lap("mutate", t)
+        finally:
+            conn.close()
+        info = box.info(shared)
+    timings["total"] = round((time.perf_counter() - t0) * 1000, 3)
+    result = VerifyReport(ok=True, sandbox=info, timings_ms=timings, **report)  # type: ignore[arg-type]
+    return result.model_copy(update={"ok": result.failures == 0})
