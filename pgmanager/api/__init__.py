@@ -5,6 +5,7 @@ functions in its own private module here; this package re-exports them.
 """
 
 from ._core import build_database, check, findings, load, project_migrator, require_clean, sandbox_down, sandbox_up
+from ._lint import lint, lint_rules
 from ._migrate import history, is_supabase, migrate, plan, rollback
 from ._verify import verify
 
@@ -14,6 +15,8 @@ __all__ = [
     "findings",
     "history",
     "is_supabase",
+    "lint",
+    "lint_rules",
     "load",
     "migrate",
     "plan",

@@ -1,0 +1,67 @@
+"""`pgmanager lint [PATHS]`: migration-safety, security and style findings, without a database."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ... import __version__, api
+from ...models import LintReport, Severity
+from .. import _reporters as reporters
+from .._common import err, handle_errors, load, out, project_option
+
+
+def render(report: LintReport, fmt: str, root: Path) -> str:
+    if fmt == "json":
+        return reporters.as_json(report)
+    if fmt == "sarif":
+        return reporters.sarif(report.findings, report.rules, tool_version=__version__,
+                               root_uri=root.resolve().as_uri() + "/")
+    if fmt == "github":
+        return reporters.github(report.findings)
+    if fmt == "junit":
+        return reporters.junit(report.findings, suite="pgmanager lint", fail_on=report.fail_on)
+    return reporters.text(report.findings)
+
+
+@click.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@project_option
+@click.option("--format", "fmt", type=click.Choice(reporters.FORMATS), default="text", show_default=True,
+              help="Output format (sarif: 2.1.0, for GitHub code scanning; github: workflow annotations).")
+@click.option("--fail-on", type=click.Choice([s.value for s in Severity]), default=None,
+              help="Exit 1 when a finding is at or above this severity (default: settings, warning).")
+@click.option("--fix", is_flag=True, help="Apply mechanical fixes to the files, then report what remains.")
+@click.option("--no-style", is_flag=True, help="Skip sqlfluff (the style engine): AST rules only.")
+@click.option("--no-cache", is_flag=True, help="Lint every file again instead of reusing cached findings.")
+@click.option("--rule", "rules", multiple=True, help="Run only this rule (repeatable).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report to this file instead of stdout.")
+@handle_errors
+def command(paths: tuple[Path, ...], project_dir: Path | None, fmt: str, fail_on: str | None, fix: bool,
+            no_style: bool, no_cache: bool, rules: tuple[str, ...], output: Path | None) -> None:
+    """Lint migrations, policies and views: safety and security rules over the AST, sqlfluff for style.
+
+    The whole project is read (rules see the schema every migration, policy and view leaves);
+    findings are reported for PATHS (default: every file). Ignore one finding with
+    `-- pgmanager-ignore <rule>: reason` before the statement, a whole file with
+    `-- pgmanager-ignore-file <rule>`.
+    """
+    settings, project = load(project_dir)
+    report = api.lint(settings, project, list(paths) or None, fix=fix, style=not no_style, cache=not no_cache,
+                      rules=list(rules) or None, fail_on=fail_on)
+    body = render(report, fmt, settings.root)
+    if output is not None:
+        output.write_text(body + "\n", encoding="utf-8")
+    elif body:
+        out.print(body, markup=False, soft_wrap=True)
+    if fmt == "text":
+        if report.fixes_applied:
+            err.print(f"fixed {report.fixes_applied} finding(s) in {len(report.fixed_files)} file(s)", markup=False)
+        counts = ", ".join(f"{report.count(s)} {s.value}" for s in (Severity.ERROR, Severity.WARNING, Severity.INFO))
+        err.print(f"linted {report.files} files, {report.statements} statements: {counts} "
+                  f"({report.timings_ms.get('total', 0) / 1000:.2f} s, {report.cached_files} from cache)",
+                  markup=False)
+    sys.exit(0 if report.ok else 1)
