@@ -7,7 +7,9 @@ Fixtures:
 - ``pgm_conn``: a psycopg connection to ``pgm_db``, rolled back after the test.
 
 ``as_user(conn, role, user_id=None, claims=None)`` switches identity the way Supabase does:
-``SET LOCAL ROLE`` plus ``request.jwt.claims`` inside a transaction that is rolled back.
+``SET LOCAL ROLE`` plus ``request.jwt.claims`` inside a transaction that is rolled back. It refuses a
+role that bypasses RLS (superuser or BYPASSRLS) except service_role, since such a test proves nothing
+(``allow_bypass=True`` when that is the point). See docs/testing.md.
 
 Options: ``--pgm-sandbox auto|local|embedded|docker|dsn`` (env ``PGMANAGER_SANDBOX``),
 ``--pgm-keep`` keeps the database of a failed test and prints its DSN.
@@ -15,19 +17,17 @@ Options: ``--pgm-sandbox auto|local|embedded|docker|dsn`` (env ``PGMANAGER_SANDB
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from .. import api
 from ..config import Settings
+from ..policies import as_user
 from ..project import Project
 from ..sandbox import Sandbox, open_sandbox
 
@@ -116,17 +116,5 @@ def pgm_conn(pgm_db: TestDatabase) -> Iterator[psycopg.Connection]:
         conn.close()
 
 
-@contextmanager
-def as_user(conn: psycopg.Connection, role: str, user_id: str | None = None,
-            claims: dict[str, Any] | None = None) -> Iterator[psycopg.Connection]:
-    """Act as ``role`` (anon, authenticated, service_role) and optionally a user, as Supabase's API does.
-
-    Everything happens in a transaction rolled back on exit, so nothing leaks between identities.
-    """
-    payload: dict[str, Any] = {"role": role, **(claims or {})}
-    if user_id is not None:
-        payload["sub"] = user_id
-    with conn.transaction(force_rollback=True):
-        conn.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
-        conn.execute("select set_config('request.jwt.claims', %s, true)", [json.dumps(payload)])
-        yield conn
+# as_user lives in pgmanager.policies (the verifier switches identities the same way); re-exported here.
+__all__ = ["BuiltProject", "TestDatabase", "as_user"]
