@@ -6,7 +6,7 @@ functions in its own private module here; this package re-exports them.
 
 from ._core import build_database, check, findings, load, project_migrator, require_clean, sandbox_down, sandbox_up
 from ._lint import lint, lint_rules
-from ._migrate import history, is_supabase, migrate, plan, rollback
+from ._migrate import history, is_supabase, migrate, plan, repair, rollback, status
 from ._verify import verify
 
 __all__ = [
@@ -21,9 +21,11 @@ __all__ = [
     "migrate",
     "plan",
     "project_migrator",
+    "repair",
     "require_clean",
     "rollback",
     "sandbox_down",
     "sandbox_up",
+    "status",
     "verify",
 ]

@@ -1,28 +1,53 @@
-"""Api functions for migrating a live database: migrate, plan, history, rollback."""
+"""Api functions for migrating a live database: plan, migrate, status, history, rollback, repair."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 
+from ..analyze import statement_locks
 from ..config import Settings
 from ..db import connect, describe, redact
-from ..errors import DatabaseError, PlanError
-from ..migrate import Applier, make_plan, parse_all, rollback_step
+from ..errors import DatabaseError, PgmError, PlanError
+from ..migrate import (
+    Applier,
+    Timeouts,
+    invalid_index_models,
+    make_plan,
+    parse_all,
+    render_sql,
+    rollback_step,
+    status_entries,
+)
 from ..migrate import history as _history
-from ..models import FileKind, HistoryRow, MigrateResult, Plan, StepResult
-from ..parse import parse_file
-from ..project import Project
+from ..migrate.script import advisory_lock_sql, advisory_unlock_sql, drop_invalid_index_sql
+from ..models import (
+    FileKind,
+    HistoryRow,
+    LockDetail,
+    MigrateResult,
+    Plan,
+    PlanReport,
+    RepairResult,
+    StatementDetail,
+    StatusReport,
+    StepDetail,
+    StepResult,
+)
+from ..parse import SqlDocument, parse_file
+from ..project import Project, normalize
 from ._core import require_clean
 
 ProgressFn = Callable[[Any, int, int], None]
+EventFn = Callable[[str], None]
+OFFLINE = "offline (planned against an empty database)"
 
 
-# ------------------------------------------------------------------ migrate
+# ------------------------------------------------------------------ helpers
 
 
 def is_supabase(conn: psycopg.Connection) -> bool:
@@ -33,80 +58,171 @@ def is_supabase(conn: psycopg.Connection) -> bool:
 def _check_writable(conn: psycopg.Connection, where: str) -> None:
     row = conn.execute("select pg_is_in_recovery(), current_setting('transaction_read_only')").fetchone()
     if row and (row[0] or row[1] == "on"):
-        reason = "a standby in recovery" if row[0] else "read-only (default_transaction_read_only)"
+        reason = "a standby in recovery" if row[0] else "read-only (default_transaction_read_only is on)"
         raise DatabaseError(f"target is {reason}: nothing applied", where=where, sqlstate="25006")
 
 
 @contextmanager
 def _locked(conn: psycopg.Connection) -> Iterator[None]:
     """One runner at a time: a session advisory lock, released by the server if we die."""
-    conn.execute("select pg_advisory_lock(%s)", [_history.LOCK_KEY])
+    conn.execute(advisory_lock_sql())
     try:
         yield
     finally:
         if not conn.closed:
-            conn.execute("select pg_advisory_unlock(%s)", [_history.LOCK_KEY])
-
-
-def _plan_on(conn: psycopg.Connection, settings: Settings, project: Project, *, to: str | None,
-             allow_out_of_order: bool) -> tuple[Plan, dict[str, Any]]:
-    applied = _history.read(conn, settings.history_schema)
-    emulate = bool(project.auth_emulation) and not is_supabase(conn)
-    files = [*project.migrations, *project.repeatables, *([project.auth_emulation] if emulate else [])]
-    docs = parse_all(f for f in files if f is not None)
-    plan = make_plan(project, applied, docs=docs, include_auth_emulation=emulate, to=to,
-                     allow_out_of_order=allow_out_of_order)
-    return plan, docs
-
-
-def _refuse_blocked(plan: Plan) -> None:
-    if plan.drift:
-        d = plan.drift[0]
-        more = f" (and {len(plan.drift) - 1} more)" if len(plan.drift) > 1 else ""
-        raise PlanError(f"applied migration changed since it ran ({d.summary}){more}; revert the edit, or accept "
-                        "it with `pgmanager repair`", where=d.file)
-    if plan.unknown_applied:
-        raise PlanError("the target has a newer schema than this project knows: applied migration(s) "
-                        + ", ".join(plan.unknown_applied) + " have no file here; update your checkout",
-                        where="migrations")
-
-
-def migrate(settings: Settings, project: Project, dsn: str, *, to: str | None = None,
-            allow_out_of_order: bool = False, on_step: ProgressFn | None = None) -> MigrateResult:
-    """Apply pending migrations and changed repeatables to ``dsn``, under the advisory lock."""
-    require_clean(project)  # every file parses before any SQL runs
-    t0 = time.perf_counter()
-    where = describe(dsn)
-    conn = connect(dsn)
-    try:
-        _check_writable(conn, where)
-        with _locked(conn):
-            plan, docs = _plan_on(conn, settings, project, to=to, allow_out_of_order=allow_out_of_order)
-            _refuse_blocked(plan)
-            steps = Applier(conn, settings, docs, on_step=on_step).run(plan)
-    except psycopg.OperationalError as exc:
-        raise DatabaseError(f"connection lost: {redact(str(exc).strip().splitlines()[0])}", where=where) from None
-    finally:
-        conn.close()
-    return MigrateResult(target=redact(dsn) or where, steps=steps,
-                         duration_ms=round((time.perf_counter() - t0) * 1000, 3))
-
-
-def plan(settings: Settings, project: Project, dsn: str, *, to: str | None = None,
-         allow_out_of_order: bool = False) -> Plan:
-    """What migrate would do (reads the history under the same lock)."""
-    require_clean(project)
-    with _connected(dsn) as conn, _locked(conn):
-        return _plan_on(conn, settings, project, to=to, allow_out_of_order=allow_out_of_order)[0]
+            conn.execute(advisory_unlock_sql())
 
 
 @contextmanager
 def _connected(dsn: str) -> Iterator[psycopg.Connection]:
     conn = connect(dsn)
+    where = describe(dsn)
     try:
         yield conn
+    except psycopg.OperationalError as exc:
+        raise DatabaseError(f"connection lost: {redact(str(exc).strip().splitlines()[0])}", where=where) from None
+    except psycopg.Error as exc:
+        first = redact(str(exc).strip().splitlines()[0]) if str(exc).strip() else type(exc).__name__
+        raise DatabaseError(first, where=where, sqlstate=exc.sqlstate) from None
     finally:
         conn.close()
+
+
+def _files(project: Project, emulate: bool) -> list[Any]:
+    return [*project.migrations, *project.repeatables, *([project.auth_emulation] if emulate else [])]
+
+
+def _plan_from(settings: Settings, project: Project, applied: Mapping[str, HistoryRow], emulate: bool, *,
+               to: str | None, allow_out_of_order: bool) -> tuple[Plan, dict[str, SqlDocument]]:
+    docs = parse_all(f for f in _files(project, emulate) if f is not None)
+    plan = make_plan(project, applied, docs=docs, include_auth_emulation=emulate, to=to,
+                     allow_out_of_order=allow_out_of_order)
+    return plan, docs
+
+
+def _plan_on(conn: psycopg.Connection, settings: Settings, project: Project, *, to: str | None,
+             allow_out_of_order: bool) -> tuple[Plan, dict[str, SqlDocument]]:
+    applied = _history.read(conn, settings.history_schema)
+    emulate = bool(project.auth_emulation) and not is_supabase(conn)
+    return _plan_from(settings, project, applied, emulate, to=to, allow_out_of_order=allow_out_of_order)
+
+
+def _refuse_blocked(plan: Plan, project: Project, where: str, allow_out_of_order: bool) -> None:
+    if plan.drift:
+        d = plan.drift[0]
+        more = f" (and {len(plan.drift) - 1} more)" if len(plan.drift) > 1 else ""
+        raise PlanError(f"applied migration changed since it ran ({d.summary}){more}; revert the edit, or accept "
+                        "it with `pgmanager repair --accept-checksums`", where=d.file)
+    if plan.unknown_applied:
+        raise PlanError("the target has a newer schema than this project knows: applied migration(s) "
+                        + ", ".join(plan.unknown_applied) + " have no file here; update your checkout",
+                        where=where)
+    if plan.out_of_order and not allow_out_of_order:
+        first = project.migration(plan.out_of_order[0])
+        raise PlanError(f"pending migration is older than the newest applied one ({len(plan.out_of_order)} out of "
+                        "order; branches merged in parallel?); review it, then migrate with --allow-out-of-order",
+                        where=first.display if first else plan.out_of_order[0])
+
+
+# ------------------------------------------------------------------ plan
+
+
+def _details(plan: Plan, docs: Mapping[str, SqlDocument], settings: Settings) -> list[StepDetail]:
+    out = []
+    for step in plan.steps:
+        doc = docs[step.file]
+        t = Timeouts.for_doc(settings, doc) if not step.kind.repeatable else Timeouts.default(settings)
+        statements = [
+            StatementDetail(
+                line=s.line, col=s.col, kind=s.kind,
+                summary=(lambda first: first if len(first) <= 80 else first[:77] + "...")(s.text.splitlines()[0]),
+                transactional=s.no_transaction is None and step.transactional,
+                locks=[LockDetail(lock=i.lock, table=i.table, rewrites=i.rewrites, scans=i.scans, note=i.note)
+                       for i in statement_locks(s)])
+            for s in doc.statements
+        ]
+        out.append(StepDetail(step=step, statements=statements, lock_timeout_ms=t.lock_timeout_ms,
+                              statement_timeout_ms=t.statement_timeout_ms, lock_retries=t.lock_retries))
+    return out
+
+
+def plan(settings: Settings, project: Project, dsn: str | None, *, to: str | None = None,
+         allow_out_of_order: bool = False, with_sql: bool = False) -> PlanReport:
+    """What migrate would do, per statement; ``dsn`` None plans offline against an empty database.
+
+    Reads the target's history only (no lock, no write): the same plan `migrate` makes under its lock.
+    """
+    require_clean(project)
+    if dsn is None:
+        target = OFFLINE
+        the_plan, docs = _plan_from(settings, project, {}, bool(project.auth_emulation), to=to,
+                                    allow_out_of_order=allow_out_of_order)
+    else:
+        target = redact(dsn) or describe(dsn)
+        with _connected(dsn) as conn:
+            the_plan, docs = _plan_on(conn, settings, project, to=to, allow_out_of_order=allow_out_of_order)
+    text = render_sql(the_plan, docs, settings, target=describe(dsn) if dsn else "an empty database") \
+        if with_sql else None
+    return PlanReport(target=target, plan=the_plan, details=_details(the_plan, docs, settings), sql=text)
+
+
+# ------------------------------------------------------------------ migrate
+
+
+def _rehearse(settings: Settings, project: Project, dsn: str, *, to: str | None, allow_out_of_order: bool,
+              sandbox: str | None, sandbox_dsn: str | None) -> None:
+    """Apply the same plan to a schema-only copy of the target first; raise PlanError if it fails there."""
+    from ..migrate.rehearse import clone_schema
+    from ..sandbox import find_local_bindir, open_sandbox
+
+    with open_sandbox(sandbox or settings.sandbox, sandbox_dsn=sandbox_dsn or settings.sandbox_dsn) as box:
+        name = clone_schema(dsn, box.dsn(), box.dsn, find_local_bindir(), settings.history_schema)
+        box.templates.created.add(name)  # dropped with the sandbox
+        try:
+            migrate(settings, project, box.dsn(name), to=to, allow_out_of_order=allow_out_of_order)
+        except PgmError as exc:
+            raise PlanError(f"rehearsal on a schema-only copy of the target failed, nothing applied: {exc.message}",
+                            where=exc.where, hint=exc.hint) from None
+
+
+def migrate(settings: Settings, project: Project, dsn: str, *, to: str | None = None,
+            allow_out_of_order: bool = False, on_step: ProgressFn | None = None, on_event: EventFn | None = None,
+            rehearse: bool = False, sandbox: str | None = None, sandbox_dsn: str | None = None) -> MigrateResult:
+    """Apply pending migrations and changed repeatables to ``dsn``, under the advisory lock.
+
+    Every file parses before any SQL runs. With ``rehearse`` the plan first runs on a sandbox copy of
+    the target's schema (pg_dump --schema-only), still under the target's lock, and stops there on failure.
+    """
+    require_clean(project)
+    t0 = time.perf_counter()
+    where = describe(dsn)
+    with _connected(dsn) as conn:
+        _check_writable(conn, where)
+        with _locked(conn):
+            the_plan, docs = _plan_on(conn, settings, project, to=to, allow_out_of_order=allow_out_of_order)
+            _refuse_blocked(the_plan, project, where, allow_out_of_order)
+            if rehearse and the_plan.steps:
+                if on_event:
+                    on_event(f"rehearsing {len(the_plan.steps)} step(s) on a schema-only copy of {where}")
+                _rehearse(settings, project, dsn, to=to, allow_out_of_order=allow_out_of_order, sandbox=sandbox,
+                          sandbox_dsn=sandbox_dsn)
+            steps = Applier(conn, settings, docs, on_step=on_step, on_event=on_event).run(the_plan)
+    return MigrateResult(target=redact(dsn) or where, steps=steps,
+                         duration_ms=round((time.perf_counter() - t0) * 1000, 3))
+
+
+# ------------------------------------------------------------------ status, history
+
+
+def status(settings: Settings, project: Project, dsn: str) -> StatusReport:
+    """Applied, pending, drifted, out-of-order, failed and unknown migrations, and INVALID indexes."""
+    require_clean(project)
+    with _connected(dsn) as conn:
+        applied = _history.read(conn, settings.history_schema)
+        failures = _history.failures(conn, settings.history_schema)
+        invalid = _history.invalid_indexes(conn)
+    return StatusReport(target=redact(dsn) or describe(dsn), entries=status_entries(project, applied, failures),
+                        invalid_indexes=invalid_index_models(invalid))
 
 
 def history(settings: Settings, dsn: str) -> list[HistoryRow]:
@@ -114,23 +230,95 @@ def history(settings: Settings, dsn: str) -> list[HistoryRow]:
         return list(_history.read(conn, settings.history_schema).values())
 
 
-def rollback(settings: Settings, project: Project, dsn: str, *, to: str | None = None, last: int | None = None
-             ) -> list[StepResult]:
-    """Undo applied migrations newest first with their rollback files; refuse if one has none."""
+# ------------------------------------------------------------------ rollback
+
+
+def rollback(settings: Settings, project: Project, dsn: str, *, to: str | None = None, last: int | None = None,
+             on_event: EventFn | None = None) -> list[StepResult]:
+    """Undo applied migrations newest first with their rollback files; refuse if one has none.
+
+    Every rollback file needed is checked (present, parses) before the first one runs.
+    """
     require_clean(project)
-    with _connected(dsn) as conn, _locked(conn):
-        applied = sorted((k for k, r in _history.read(conn, settings.history_schema).items()
-                          if r.kind == FileKind.MIGRATION), reverse=True)
-        if to is not None:
-            if to not in applied:
-                raise PlanError(f"migration {to} is not applied", where="--to")
-            keys = [k for k in applied if k > to]
-        else:
-            keys = applied[: last or 1]
-        missing = [k for k in keys if k not in project.rollbacks]
-        if missing:
-            m = project.migration(missing[0])
-            raise PlanError("no rollback file: cannot undo this migration (write "
-                            f"{m.display.removesuffix('.sql') + '.rollback.sql' if m else missing[0]})",
-                            where=m.display if m else missing[0])
-        return [rollback_step(conn, settings, k, parse_file(project.rollbacks[k])) for k in keys]
+    where = describe(dsn)
+    with _connected(dsn) as conn:
+        _check_writable(conn, where)
+        with _locked(conn):
+            applied = sorted((k for k, r in _history.read(conn, settings.history_schema).items()
+                              if r.kind == FileKind.MIGRATION), reverse=True)
+            if to is not None:
+                if to not in applied:
+                    raise PlanError(f"migration {to} is not applied", where="--to")
+                keys = [k for k in applied if k > to]
+            else:
+                keys = applied[: last or 1]
+            if last is not None and last > len(applied):
+                raise PlanError(f"only {len(applied)} migration(s) are applied", where="--last")
+            missing = [k for k in keys if k not in project.rollbacks]
+            if missing:
+                m = project.migration(missing[0])
+                raise PlanError("no rollback file: cannot undo this migration (write "
+                                f"{m.display.removesuffix('.sql') + '.rollback.sql' if m else missing[0]}); "
+                                "nothing was rolled back", where=m.display if m else missing[0])
+            return [rollback_step(conn, settings, k, parse_file(project.rollbacks[k]), on_event=on_event)
+                    for k in keys]
+
+
+# ------------------------------------------------------------------ repair
+
+
+def repair(settings: Settings, project: Project, dsn: str, *, accept_checksums: bool = False,
+           mark_applied: list[str] | None = None, mark_not_applied: list[str] | None = None,
+           drop_invalid_indexes: bool = False, on_event: EventFn | None = None) -> RepairResult:
+    """Fix the bookkeeping on purpose, never the schema (except INVALID indexes, which hold no data).
+
+    - ``accept_checksums``: record the current checksum of every applied migration whose file changed;
+    - ``mark_applied``: record migrations as applied without running them (baseline an existing database);
+    - ``mark_not_applied``: forget migrations without running their rollback;
+    - ``drop_invalid_indexes``: DROP INDEX CONCURRENTLY every INVALID index left by a failed concurrent build.
+    """
+    require_clean(project)
+    where = describe(dsn)
+    actions: list[str] = []
+    for key in [*(mark_applied or []), *(mark_not_applied or [])]:
+        if project.migration(key) is None:
+            raise PlanError(f"no migration with version {key} in this project", where="--mark-applied"
+                            if key in (mark_applied or []) else "--mark-not-applied")
+    with _connected(dsn) as conn:
+        _check_writable(conn, where)
+        with _locked(conn):
+            _history.ensure(conn, settings.history_schema)
+            applied = _history.read(conn, settings.history_schema)
+            schema = settings.history_schema
+            with conn.transaction():
+                if accept_checksums:
+                    for m in project.migrations:
+                        row = applied.get(m.key)
+                        if row is not None and row.checksum != m.checksum:
+                            _history.update_checksum(conn, schema, m.key, m.checksum, normalize(m.text))
+                            actions.append(f"{m.display}: accepted the edited file (checksum {m.checksum[:12]})")
+                for key in mark_applied or []:
+                    mig = project.migration(key)
+                    assert mig is not None
+                    if key in applied:
+                        actions.append(f"{mig.display}: already applied, left as is")
+                        continue
+                    _history.record(conn, schema, key=mig.key, kind=mig.kind, name=mig.name, checksum=mig.checksum,
+                                    script=normalize(mig.text), execution_ms=0.0)
+                    actions.append(f"{mig.display}: marked applied (not run)")
+                for key in mark_not_applied or []:
+                    mig = project.migration(key)
+                    assert mig is not None
+                    if key not in applied:
+                        actions.append(f"{mig.display}: not applied, left as is")
+                        continue
+                    _history.forget(conn, schema, key)
+                    actions.append(f"{mig.display}: marked not applied (its rollback was not run)")
+            if drop_invalid_indexes:
+                for s, name, table, _ in _history.invalid_indexes(conn):
+                    conn.execute(drop_invalid_index_sql(s, name))
+                    actions.append(f"dropped INVALID index {s}.{name} on {table}")
+    if on_event:
+        for a in actions:
+            on_event(a)
+    return RepairResult(target=redact(dsn) or where, actions=actions)

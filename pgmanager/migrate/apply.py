@@ -1,56 +1,57 @@
 """Execute a plan on a connection: each migration atomic with its history row.
 
 - A transactional migration runs in one transaction with ``SET LOCAL lock_timeout`` /
-  ``statement_timeout``; its history row is written in that same transaction.
+  ``statement_timeout``; its history row is written in that same transaction, so a runner killed at
+  any point leaves either the whole migration with its row, or neither.
 - A migration with a statement that cannot run in a transaction (found from the AST) runs
   statement by statement in autocommit; its history row is written after the last one succeeds.
+  An INVALID index left by an earlier failed concurrent build of the same name is dropped first.
 - Repeatables that changed run together in one transaction, in dependency order.
-- A lock timeout rolls the migration back and retries with backoff; the error names who blocked.
+- A lock timeout rolls the migration back and retries with backoff, telling which lock it waited
+  for and who held it; after the last retry it fails with that same information.
+- A failed attempt is remembered in the failures table (outside the failed transaction) for `status`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TypeVar
 
 import psycopg
+from pglast import ast
 from psycopg import errors as pgerrors
-from psycopg import sql
 
-from ..config import Settings, duration_ms
+from ..analyze import lock_rank, statement_locks
+from ..config import Settings
 from ..errors import DatabaseError
 from ..models import FileKind, Plan, Step, StepResult
 from ..parse import SqlDocument, Statement, used_names
 from ..project import normalize
 from . import history
+from .script import RESET_TIMEOUTS, Timeouts, drop_invalid_index_sql, timeouts_sql
 
 ProgressFn = Callable[[Step, int, int], None]
+EventFn = Callable[[str], None]
 T = TypeVar("T")
+BACKOFF_START_S = 0.5
+BACKOFF_MAX_S = 10.0
 
-
-@dataclass(frozen=True)
-class Timeouts:
-    lock_timeout_ms: int
-    statement_timeout_ms: int
-    lock_retries: int
-
-    @classmethod
-    def for_doc(cls, settings: Settings, doc: SqlDocument) -> Timeouts:
-        d = doc.directives
-        where = f"{doc.file.display}: directive"
-        return cls(
-            lock_timeout_ms=duration_ms(d["lock_timeout"], f"{where} lock_timeout") if "lock_timeout" in d
-            else settings.lock_timeout_ms,
-            statement_timeout_ms=duration_ms(d["statement_timeout"], f"{where} statement_timeout")
-            if "statement_timeout" in d else settings.statement_timeout_ms,
-            lock_retries=int(d["lock_retries"]) if d.get("lock_retries", "").isdigit() else settings.lock_retries,
-        )
+__all__ = ["Applier", "LockTimeout", "StepFailed", "Timeouts", "rollback_step", "statement_error"]
 
 
 class LockTimeout(DatabaseError):
     """A statement gave up waiting for a lock, after every retry."""
+
+
+class StepFailed(Exception):
+    """Internal: a statement of a step failed; carries how many statements had succeeded."""
+
+    def __init__(self, error: DatabaseError, done: int) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.done = done
 
 
 def _first_line(exc: BaseException) -> str:
@@ -68,32 +69,45 @@ def statement_error(doc: SqlDocument, stmt: Statement, exc: psycopg.Error) -> Da
                          where=f"{doc.file.display}:{line}:{col}", sqlstate=state or None)
 
 
-def _blockers(conn: psycopg.Connection, stmt: Statement) -> str:
-    """Who holds locks on the tables this statement touches (asked after a lock timeout)."""
-    names = sorted(n for n in used_names(stmt.node))
+def _wanted(stmt: Statement) -> str:
+    """'ACCESS EXCLUSIVE on public.x': the strongest lock the statement asks for, for messages."""
+    locks = [i for i in statement_locks(stmt) if i.lock and i.table]
+    if not locks:
+        return "a lock"
+    top = max(locks, key=lambda i: lock_rank(i.lock))
+    return f"{top.lock} on {top.table}"
+
+
+def blockers(conn: psycopg.Connection, stmt: Statement) -> str:
+    """Who holds locks on the tables this statement touches (asked right after a lock timeout)."""
+    names = sorted({i.table for i in statement_locks(stmt) if i.table} | used_names(stmt.node))
     if not names:
         return ""
     rows = conn.execute(
         """select l.relation::regclass::text, l.mode, l.pid, coalesce(a.application_name, ''),
-                  coalesce(a.state, ''), now() - a.xact_start
+                  coalesce(a.state, ''), date_trunc('second', now() - a.xact_start)::text
              from pg_locks l left join pg_stat_activity a on a.pid = l.pid
-            where l.granted and l.pid <> pg_backend_pid()
-              and l.relation = any(array(select to_regclass(n) from unnest(%s::text[]) n where to_regclass(n)
-                                         is not null))""",
+            where l.granted and l.pid <> pg_backend_pid() and l.locktype = 'relation'
+              and l.relation = any(array(select to_regclass(n) from unnest(%s::text[]) n
+                                          where to_regclass(n) is not null))
+            order by l.pid""",
         [names],
     ).fetchall()
-    return "; ".join(f"{r[0]} {r[1]} held by pid {r[2]} ({r[3] or 'no app'}, {r[4]}, for {r[5]})" for r in rows)
+    return "; ".join(f"{r[0]} {r[1]} held by pid {r[2]} ({r[3] or 'no application_name'}, {r[4]}, "
+                     f"transaction open {r[5]})" for r in rows)
 
 
 class Applier:
     """Runs plan steps on one connection (autocommit; we open transactions ourselves)."""
 
     def __init__(self, conn: psycopg.Connection, settings: Settings, docs: Mapping[str, SqlDocument],
-                 on_step: ProgressFn | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+                 on_step: ProgressFn | None = None, sleep: Callable[[float], None] = time.sleep,
+                 on_event: EventFn | None = None) -> None:
         self.conn = conn
         self.settings = settings
         self.docs = docs
         self.on_step = on_step
+        self.on_event = on_event
         self.sleep = sleep
         self.schema = settings.history_schema
 
@@ -111,20 +125,22 @@ class Applier:
         if repeatables:
             base = total - len(repeatables)
             results.extend(self._apply_repeatables(repeatables, base, total))
+        if self.on_step and plan.steps:
+            self.on_step(plan.steps[-1], total, total)
         return results
 
     def apply_step(self, step: Step) -> StepResult:
         doc = self.docs[step.file]
         timeouts = Timeouts.for_doc(self.settings, doc)
-        if step.transactional:
-            return self._with_retries(step, doc, timeouts, lambda: self._transactional([step], timeouts)[0])
-        return self._non_transactional(step, doc, timeouts)
+        try:
+            if step.transactional:
+                return self._with_retries(doc, timeouts, lambda: self._transactional([step], timeouts)[0])
+            return self._non_transactional(step, doc, timeouts)
+        except StepFailed as failed:
+            self._remember_failure(step, failed.done, failed.error)
+            raise failed.error from None
 
     # -- transactional
-
-    def _set_timeouts(self, t: Timeouts, local: bool) -> None:
-        self.conn.execute("select set_config('lock_timeout', %s, %s), set_config('statement_timeout', %s, %s)",
-                          [f"{t.lock_timeout_ms}ms", local, f"{t.statement_timeout_ms}ms", local])
 
     def _exec(self, doc: SqlDocument, stmt: Statement) -> None:
         try:
@@ -138,14 +154,17 @@ class Applier:
     def _transactional(self, steps: Sequence[Step], timeouts: Timeouts) -> list[StepResult]:
         results = []
         with self.conn.transaction():
-            self._set_timeouts(timeouts, local=True)
+            self.conn.execute(timeouts_sql(timeouts, local=True))
             for step in steps:
                 doc = self.docs[step.file]
                 t0 = time.perf_counter()
-                for stmt in doc.statements:
-                    self._exec(doc, stmt)
+                for n, stmt in enumerate(doc.statements):
+                    try:
+                        self._exec(doc, stmt)
+                    except DatabaseError as exc:
+                        raise StepFailed(exc, n) from None
+                self._record(step, doc, None)
                 ms = (time.perf_counter() - t0) * 1000
-                self._record(step, doc, ms)
                 results.append(self._result(step, doc, ms))
         return results
 
@@ -153,29 +172,39 @@ class Applier:
         if self.on_step:
             for i, s in enumerate(steps):
                 self.on_step(s, base + i, total)
-        timeouts = Timeouts(self.settings.lock_timeout_ms, self.settings.statement_timeout_ms,
-                            self.settings.lock_retries)
+        timeouts = Timeouts.default(self.settings)
         first = self.docs[steps[0].file]
-        return self._with_retries(steps[0], first, timeouts, lambda: self._transactional(steps, timeouts))
+        try:
+            return self._with_retries(first, timeouts, lambda: self._transactional(steps, timeouts))
+        except StepFailed as failed:
+            raise failed.error from None
 
-    def _with_retries(self, step: Step, doc: SqlDocument, timeouts: Timeouts, attempt: Callable[[], T]) -> T:
-        delay = 0.5
+    def _with_retries(self, doc: SqlDocument, timeouts: Timeouts, attempt: Callable[[], T]) -> T:
+        delay = BACKOFF_START_S
         for tries in range(timeouts.lock_retries + 1):
             try:
                 return attempt()
             except pgerrors.LockNotAvailable as exc:
                 stmt = self._failing_statement(doc, exc)
-                blockers = _blockers(self.conn, stmt) if stmt else ""
-                if tries >= timeouts.lock_retries:
-                    where = f"{doc.file.display}:{stmt.line}:{stmt.col}" if stmt else doc.file.display
-                    raise LockTimeout(
-                        f"gave up after {tries + 1} attempt(s): lock_timeout {timeouts.lock_timeout_ms}ms "
-                        f"exceeded{'; ' + blockers if blockers else ''}",
-                        where=where, sqlstate="55P03",
-                        hint="retry when the blocking transaction ends, or raise lock_timeout") from None
+                self._lock_timed_out(doc, stmt, timeouts, tries, delay)
                 self.sleep(delay)
-                delay = min(delay * 2, 10.0)
+                delay = min(delay * 2, BACKOFF_MAX_S)
         raise AssertionError("unreachable")
+
+    def _lock_timed_out(self, doc: SqlDocument, stmt: Statement | None, timeouts: Timeouts, tries: int,
+                        delay: float) -> None:
+        """Report one lock timeout; raise LockTimeout after the last retry."""
+        who = blockers(self.conn, stmt) if stmt else ""
+        where = f"{doc.file.display}:{stmt.line}:{stmt.col}" if stmt else doc.file.display
+        waited = f"waited {timeouts.lock_timeout_ms}ms (lock_timeout) for {_wanted(stmt) if stmt else 'a lock'}"
+        blocked = f"; blocked by {who}" if who else ""
+        if tries >= timeouts.lock_retries:
+            raise LockTimeout(f"gave up after {tries + 1} attempt(s): {waited}{blocked}", where=where,
+                              sqlstate="55P03",
+                              hint="retry when the blocking transaction ends, or raise lock_timeout")
+        if self.on_event:
+            self.on_event(f"{where}: {waited}{blocked}; rolled back, retry {tries + 1}/{timeouts.lock_retries} "
+                          f"in {delay:g}s")
 
     def _failing_statement(self, doc: SqlDocument, exc: psycopg.Error) -> Statement | None:
         query = getattr(exc, "_pgm_statement", None)
@@ -185,31 +214,35 @@ class Applier:
 
     def _non_transactional(self, step: Step, doc: SqlDocument, timeouts: Timeouts) -> StepResult:
         t0 = time.perf_counter()
-        self._set_timeouts(timeouts, local=False)
+        self.conn.execute(timeouts_sql(timeouts, local=False))
         try:
-            for stmt in doc.statements:
+            for n, stmt in enumerate(doc.statements):
+                self._drop_invalid_index(stmt)
+                delay = BACKOFF_START_S
                 for tries in range(timeouts.lock_retries + 1):
                     try:
                         self._exec(doc, stmt)
                         break
                     except pgerrors.LockNotAvailable:
                         self._drop_invalid_index(stmt)
-                        if tries >= timeouts.lock_retries:
-                            raise LockTimeout(
-                                f"gave up after {tries + 1} attempt(s): lock_timeout "
-                                f"{timeouts.lock_timeout_ms}ms exceeded; {_blockers(self.conn, stmt)}",
-                                where=f"{doc.file.display}:{stmt.line}:{stmt.col}", sqlstate="55P03") from None
-                        self.sleep(0.5 * 2**tries)
+                        try:
+                            self._lock_timed_out(doc, stmt, timeouts, tries, delay)
+                        except LockTimeout as exc:
+                            raise StepFailed(exc, n) from None
+                        self.sleep(delay)
+                        delay = min(delay * 2, BACKOFF_MAX_S)
+                    except DatabaseError as exc:
+                        self._drop_invalid_index(stmt, report=True)
+                        raise StepFailed(exc, n) from None
         finally:
-            self.conn.execute("reset lock_timeout; reset statement_timeout")
+            if not self.conn.closed:
+                self.conn.execute(RESET_TIMEOUTS)
         ms = (time.perf_counter() - t0) * 1000
-        self._record(step, doc, ms)
+        self._record(step, doc, round(ms, 3))
         return self._result(step, doc, ms)
 
-    def _drop_invalid_index(self, stmt: Statement) -> None:
-        """A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind: drop it before retrying."""
-        from pglast import ast
-
+    def _drop_invalid_index(self, stmt: Statement, report: bool = False) -> None:
+        """A failed CREATE INDEX CONCURRENTLY leaves an INVALID index: drop it before (re)trying the build."""
         node = stmt.node
         if not (isinstance(node, ast.IndexStmt) and node.concurrent and node.idxname and node.relation):
             return
@@ -219,15 +252,28 @@ class Applier:
                 join pg_namespace n on n.oid = c.relnamespace
                where c.relname = %s and n.nspname = %s and not i.indisvalid""",
             [node.idxname, schema]).fetchone()
-        if row:
-            self.conn.execute(sql.SQL("drop index concurrently if exists {}.{}").format(
-                sql.Identifier(schema), sql.Identifier(node.idxname)))
+        if not row:
+            return
+        if report:  # after a failure: leave it for `status` to show and for the retry to drop
+            if self.on_event:
+                self.on_event(f"{schema}.{node.idxname} is INVALID after the failed build; the next migrate "
+                              "drops it before retrying (or run `pgmanager repair --drop-invalid-indexes`)")
+            return
+        if self.on_event:
+            self.on_event(f"dropping INVALID index {schema}.{node.idxname} left by a failed concurrent build")
+        self.conn.execute(drop_invalid_index_sql(schema, node.idxname))
 
     # -- bookkeeping
 
-    def _record(self, step: Step, doc: SqlDocument, ms: float) -> None:
+    def _record(self, step: Step, doc: SqlDocument, ms: float | None) -> None:
         history.record(self.conn, self.schema, key=step.key, kind=step.kind, name=doc.file.name,
-                       checksum=step.checksum, script=normalize(doc.file.text), execution_ms=round(ms, 3))
+                       checksum=step.checksum, script=normalize(doc.file.text), execution_ms=ms)
+
+    def _remember_failure(self, step: Step, done: int, error: DatabaseError) -> None:
+        # A read-only target cannot take the note; the error itself is what matters then.
+        with contextlib.suppress(psycopg.Error):
+            history.record_failure(self.conn, self.schema, key=step.key, checksum=step.checksum,
+                                   statements_done=done, error=str(error))
 
     def _result(self, step: Step, doc: SqlDocument, ms: float) -> StepResult:
         return StepResult(key=step.key, file=step.file, kind=step.kind,
@@ -236,20 +282,29 @@ class Applier:
                           duration_ms=round(ms, 3))
 
 
-def rollback_step(conn: psycopg.Connection, settings: Settings, migration_key: str, doc: SqlDocument) -> StepResult:
+def rollback_step(conn: psycopg.Connection, settings: Settings, migration_key: str, doc: SqlDocument,
+                  on_event: EventFn | None = None) -> StepResult:
     """Run a rollback file and forget the migration, in one transaction (unless it needs none)."""
     timeouts = Timeouts.for_doc(settings, doc)
     t0 = time.perf_counter()
-    applier = Applier(conn, settings, {doc.file.display: doc})
-    if doc.transactional:
+    applier = Applier(conn, settings, {doc.file.display: doc}, on_event=on_event)
+
+    def undo() -> None:
         with conn.transaction():
-            applier._set_timeouts(timeouts, local=True)
+            conn.execute(timeouts_sql(timeouts, local=True))
             for stmt in doc.statements:
                 applier._exec(doc, stmt)
             history.forget(conn, settings.history_schema, migration_key)
+
+    if doc.transactional:
+        applier._with_retries(doc, timeouts, undo)
     else:
-        for stmt in doc.statements:
-            applier._exec(doc, stmt)
+        conn.execute(timeouts_sql(timeouts, local=False))
+        try:
+            for stmt in doc.statements:
+                applier._exec(doc, stmt)
+        finally:
+            conn.execute(RESET_TIMEOUTS)
         history.forget(conn, settings.history_schema, migration_key)
     return StepResult(key=migration_key, file=doc.file.display, kind=FileKind.ROLLBACK, action="rolled back",
                       transactional=doc.transactional, statements=len(doc.statements),

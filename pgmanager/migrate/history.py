@@ -10,6 +10,7 @@ from psycopg import sql
 from ..models import FileKind, HistoryRow
 
 TABLE = "schema_history"
+FAILURES = "schema_failures"
 # One advisory lock key for every pgmanager runner on a database ('pgmgr' in ASCII).
 LOCK_KEY = 0x70676D6772
 
@@ -18,29 +19,68 @@ def table(schema: str) -> sql.Composed:
     return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(TABLE))
 
 
+def failures_table(schema: str) -> sql.Composed:
+    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(FAILURES))
+
+
+def ensure_sql(schema: str) -> list[sql.Composed]:
+    """The statements that create the bookkeeping tables (idempotent); also shown by `plan --sql`."""
+    return [
+        sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)),
+        sql.SQL("""create table if not exists {} (
+    key text primary key,
+    kind text not null,
+    name text not null,
+    checksum text not null,
+    script text,
+    applied_at timestamptz not null default now(),
+    execution_ms double precision not null,
+    applied_by text not null default current_user,
+    os_user text
+)""").format(table(schema)),
+        sql.SQL("comment on table {} is {}").format(
+            table(schema), sql.Literal("pgmanager: applied migrations and repeatables, with checksums")),
+        sql.SQL("""create table if not exists {} (
+    key text primary key,
+    checksum text not null,
+    failed_at timestamptz not null default now(),
+    statements_done integer not null,
+    error text not null
+)""").format(failures_table(schema)),
+        sql.SQL("comment on table {} is {}").format(
+            failures_table(schema),
+            sql.Literal("pgmanager: the last failed attempt of a migration not applied yet (cleared on success)")),
+    ]
+
+
+def record_sql(schema: str, *, key: str, kind: FileKind, name: str, checksum: str, script: str,
+               execution_ms: float | None) -> sql.Composed:
+    """The history insert. ``execution_ms`` None: measured by the server since the transaction began."""
+    ms: sql.Composable = sql.Literal(execution_ms) if execution_ms is not None else sql.SQL(
+        "extract(epoch from clock_timestamp() - now()) * 1000")
+    return sql.SQL("""insert into {} (key, kind, name, checksum, script, execution_ms, os_user)
+values ({}, {}, {}, {}, {}, {}, {})
+on conflict (key) do update set checksum = excluded.checksum, script = excluded.script,
+    applied_at = now(), execution_ms = excluded.execution_ms,
+    applied_by = current_user, os_user = excluded.os_user""").format(
+        table(schema), sql.Literal(key), sql.Literal(kind.value), sql.Literal(name), sql.Literal(checksum),
+        sql.Literal(script), ms, sql.Literal(_os_user()))
+
+
+def clear_failure_sql(schema: str, key: str) -> sql.Composed:
+    return sql.SQL("delete from {} where key = {}").format(failures_table(schema), sql.Literal(key))
+
+
 def ensure(conn: psycopg.Connection, schema: str) -> None:
-    """Create the history schema and table if missing (idempotent, safe under concurrency)."""
+    """Create the history schema and tables if missing (idempotent, safe under concurrency)."""
     exists = conn.execute("select to_regclass(%s) is not null",
-                          [f'"{schema}"."{TABLE}"']).fetchone()
+                          [f'"{schema}"."{FAILURES}"']).fetchone()
     if exists and exists[0]:
         return
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", [LOCK_KEY + 1])
-        conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
-        conn.execute(sql.SQL("""
-            create table if not exists {} (
-                key text primary key,
-                kind text not null,
-                name text not null,
-                checksum text not null,
-                script text,
-                applied_at timestamptz not null default now(),
-                execution_ms double precision not null,
-                applied_by text not null default current_user,
-                os_user text
-            )""").format(table(schema)))
-        conn.execute(sql.SQL("comment on table {} is {}").format(
-            table(schema), sql.Literal("pgmanager: applied migrations and repeatables, with checksums")))
+        for stmt in ensure_sql(schema):
+            conn.execute(stmt)
 
 
 def read(conn: psycopg.Connection, schema: str) -> dict[str, HistoryRow]:
@@ -59,19 +99,50 @@ def read(conn: psycopg.Connection, schema: str) -> dict[str, HistoryRow]:
 
 
 def record(conn: psycopg.Connection, schema: str, *, key: str, kind: FileKind, name: str, checksum: str,
-           script: str, execution_ms: float) -> None:
-    conn.execute(
-        sql.SQL("""insert into {} (key, kind, name, checksum, script, execution_ms, os_user)
-                   values (%s, %s, %s, %s, %s, %s, %s)
-                   on conflict (key) do update set checksum = excluded.checksum, script = excluded.script,
-                       applied_at = now(), execution_ms = excluded.execution_ms,
-                       applied_by = current_user, os_user = excluded.os_user""").format(table(schema)),
-        [key, kind.value, name, checksum, script, execution_ms, _os_user()],
-    )
+           script: str, execution_ms: float | None) -> None:
+    conn.execute(record_sql(schema, key=key, kind=kind, name=name, checksum=checksum, script=script,
+                            execution_ms=execution_ms))
+    conn.execute(clear_failure_sql(schema, key))
+
+
+def record_failure(conn: psycopg.Connection, schema: str, *, key: str, checksum: str, statements_done: int,
+                   error: str) -> None:
+    """Remember a failed attempt (outside the failed transaction) so that `status` can show it."""
+    conn.execute(sql.SQL("""insert into {} (key, checksum, statements_done, error) values (%s, %s, %s, %s)
+        on conflict (key) do update set checksum = excluded.checksum, failed_at = now(),
+            statements_done = excluded.statements_done, error = excluded.error""").format(failures_table(schema)),
+        [key, checksum, statements_done, error])
+
+
+def failures(conn: psycopg.Connection, schema: str) -> dict[str, tuple[str, int, str]]:
+    """key -> (failed_at, statements_done, error) of the last failed attempts."""
+    exists = conn.execute("select to_regclass(%s) is not null", [f'"{schema}"."{FAILURES}"']).fetchone()
+    if not exists or not exists[0]:
+        return {}
+    rows = conn.execute(sql.SQL("select key, failed_at::text, statements_done, error from {}").format(
+        failures_table(schema))).fetchall()
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def update_checksum(conn: psycopg.Connection, schema: str, key: str, checksum: str, script: str) -> None:
+    conn.execute(sql.SQL("update {} set checksum = %s, script = %s where key = %s").format(table(schema)),
+                 [checksum, script, key])
 
 
 def forget(conn: psycopg.Connection, schema: str, key: str) -> None:
     conn.execute(sql.SQL("delete from {} where key = %s").format(table(schema)), [key])
+    if conn.execute("select to_regclass(%s) is not null", [f'"{schema}"."{FAILURES}"']).fetchone() == (True,):
+        conn.execute(clear_failure_sql(schema, key))
+
+
+def invalid_indexes(conn: psycopg.Connection) -> list[tuple[str, str, str, str]]:
+    """(schema, index, table, definition) of every INVALID index outside the system schemas."""
+    return [(r[0], r[1], r[2], r[3]) for r in conn.execute(
+        """select n.nspname, c.relname, t.relname, pg_get_indexdef(c.oid)
+             from pg_index i join pg_class c on c.oid = i.indexrelid
+             join pg_class t on t.oid = i.indrelid join pg_namespace n on n.oid = c.relnamespace
+            where not i.indisvalid and n.nspname not in ('pg_catalog', 'information_schema')
+              and n.nspname !~ '^pg_toast' order by 1, 2""").fetchall()]
 
 
 def _os_user() -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 
+from ..analyze import lock_rank, statement_locks
 from ..errors import InputError, PlanError
 from ..models import Drift, FileKind, Finding, HistoryRow, Plan, SqlFile, Step, StepAction
 from ..parse import SqlDocument, created_names, parse_file, used_names
@@ -57,13 +58,26 @@ def order_repeatables(docs: Mapping[str, SqlDocument]) -> list[str]:
     return ordered
 
 
-def _diff_summary(old_text: str | None, new_text: str) -> str:
+def diff_summary(old_text: str | None, new_text: str) -> str:
     if old_text is None:
         return "changed since it was applied"
     diff = list(difflib.unified_diff(old_text.splitlines(), new_text.splitlines(), lineterm="", n=0))
     added = sum(1 for d in diff if d.startswith("+") and not d.startswith("+++"))
     removed = sum(1 for d in diff if d.startswith("-") and not d.startswith("---"))
     return f"+{added} -{removed} lines"
+
+
+# A migration statement taking at least this lock on a table changes its shape (DDL), not just its rows.
+_DDL_RANK = lock_rank("SHARE UPDATE EXCLUSIVE")
+
+
+def changed_names(doc: SqlDocument) -> set[str]:
+    """What a migration creates or alters: relations and functions that repeatables may depend on."""
+    names: set[str] = set()
+    for stmt in doc.statements:
+        names |= created_names(stmt.node)
+        names |= {i.table for i in statement_locks(stmt) if i.table and lock_rank(i.lock) >= _DDL_RANK}
+    return names
 
 
 def _step(f: SqlFile, doc: SqlDocument, action: StepAction, reason: str) -> Step:
@@ -107,7 +121,7 @@ def make_plan(
         if row is not None:
             if row.checksum != m.checksum:
                 drift.append(Drift(key=m.key, file=m.display, applied_checksum=row.checksum,
-                                   current_checksum=m.checksum, summary=_diff_summary(row.text, normalize(m.text))))
+                                   current_checksum=m.checksum, summary=diff_summary(row.text, normalize(m.text))))
             continue
         if to is not None and m.version > to:
             continue
@@ -118,7 +132,12 @@ def make_plan(
         steps.append(_step(m, docs[m.display], StepAction.APPLY, "pending"))
     unknown = [k for k in applied_versions if k not in versions]
 
-    migrations_run = any(s.kind == FileKind.MIGRATION for s in steps)
+    # A repeatable is re-applied when its file changed, or when a migration about to run changes something
+    # it uses (a policy's table, a view's tables, a function it calls); not on every migrate.
+    changed: dict[str, str] = {}
+    for step in steps:
+        for name in changed_names(docs[step.file]):
+            changed.setdefault(name, step.file)
     rep_docs = {r.display: docs[r.display] for r in project.repeatables}
     by_name = {r.display: r for r in project.repeatables}
     for name in order_repeatables(rep_docs):
@@ -128,6 +147,9 @@ def make_plan(
             steps.append(_step(rep, rep_docs[name], StepAction.APPLY, "new"))
         elif row.checksum != rep.checksum:
             steps.append(_step(rep, rep_docs[name], StepAction.REAPPLY, "changed"))
-        elif migrations_run:
-            steps.append(_step(rep, rep_docs[name], StepAction.REAPPLY, "migrations ran"))
+        else:
+            uses = sorted(set().union(*(used_names(s.node) for s in rep_docs[name].statements)) & set(changed))
+            if uses:
+                steps.append(_step(rep, rep_docs[name], StepAction.REAPPLY,
+                                   f"{changed[uses[0]]} changes {uses[0]}"))
     return Plan(steps=steps, drift=drift, out_of_order=out_of_order, unknown_applied=unknown)

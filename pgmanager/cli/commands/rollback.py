@@ -7,9 +7,11 @@ from pathlib import Path
 import click
 
 from ... import api
+from ...db import describe, redact
 from ...models import MigrateResult
 from .._common import (
     emit_json,
+    err,
     format_option,
     handle_errors,
     load,
@@ -29,13 +31,17 @@ from .._render import print_migrate
 @handle_errors
 def command(project_dir: Path | None, dsn: str | None, target: str | None, fmt: str, to: str | None,
             last: int | None) -> None:
-    """Undo the newest applied migrations with their .rollback.sql files (refuses if one has none)."""
+    """Undo the newest applied migrations with their .rollback.sql files, newest first.
+
+    Refuses, before undoing anything, when one of them has no rollback file."""
     if to and last:
         raise click.UsageError("use --to or --last, not both")
     settings, project = load(project_dir)
     url = target_dsn(settings, dsn, target)
-    steps = api.rollback(settings, project, url, to=to, last=last)
-    result = MigrateResult(target=url, steps=steps, duration_ms=sum(s.duration_ms for s in steps))
+    steps = api.rollback(settings, project, url, to=to, last=last,
+                         on_event=lambda m: err.print(f"note: {m}", markup=False))
+    result = MigrateResult(target=redact(url) or describe(url), steps=steps,
+                           duration_ms=sum(s.duration_ms for s in steps))
     if fmt == "json":
         emit_json(result)
     else:

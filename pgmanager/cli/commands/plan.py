@@ -1,0 +1,88 @@
+"""`pgmanager plan`: what migrate would run, per statement its lock, table, rewrite, scan and transaction."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ... import api
+from ...errors import ConfigError
+from ...models import PlanReport, StepDetail
+from .._common import emit_json, format_option, handle_errors, load, out, project_option, target_dsn, target_options
+
+
+def _step_lines(d: StepDetail) -> list[str]:
+    s = d.step
+    tx = "one transaction" if s.transactional else f"no transaction ({s.no_transaction_reason})"
+    timeouts = f"lock_timeout {d.lock_timeout_ms}ms x{d.lock_retries + 1}, statement_timeout " + (
+        f"{d.statement_timeout_ms}ms" if d.statement_timeout_ms else "off")
+    lines = [f"{s.file}  {s.kind.value} {s.action.value} ({s.reason}); {tx}; {timeouts}"]
+    for st in d.statements:
+        head = f"  {st.line:>4}  {st.kind:<20}"
+        if not st.locks:
+            lines.append(f"{head} {'no table lock':<42} {st.summary}")
+        for i, lock in enumerate(st.locks):
+            flags = " ".join(f for f, on in (("REWRITE", lock.rewrites), ("SCAN", lock.scans)) if on)
+            what = f"{lock.lock or 'no lock'} {lock.table or ''}".strip()
+            tail = st.summary if i == 0 else ""
+            lines.append(f"{head if i == 0 else ' ' * len(head)} {what + (' ' + flags if flags else ''):<42} {tail}"
+                         .rstrip())
+            if lock.note and (lock.rewrites or lock.scans or lock.lock == "ACCESS EXCLUSIVE"):
+                lines.append(f"{' ' * len(head)}   {lock.note}")
+        if not st.transactional and s.transactional is False:
+            lines.append(f"{' ' * len(head)}   runs outside a transaction")
+    return lines
+
+
+def print_plan(report: PlanReport) -> None:
+    plan = report.plan
+    out.print(f"plan for {report.target}: {len(plan.steps)} step(s)", markup=False)
+    for d in plan.drift:
+        out.print(f"drift: {d.file}: changed since it was applied ({d.summary})", markup=False)
+    for key in plan.unknown_applied:
+        out.print(f"unknown: {key} is applied on the target but has no file here (newer schema)", markup=False)
+    for key in plan.out_of_order:
+        out.print(f"out of order: {key} is older than the newest applied migration", markup=False)
+    for detail in report.details:
+        out.print("", markup=False)
+        for line in _step_lines(detail):
+            out.print(line, markup=False)
+    if not plan.steps:
+        out.print("nothing to do", markup=False)
+
+
+@click.command("plan")
+@project_option
+@target_options
+@format_option()
+@click.option("--sql", "as_sql", is_flag=True, help="Print the exact SQL migrate would run (with bookkeeping).")
+@click.option("--offline", is_flag=True, help="Plan against an empty database, without connecting.")
+@click.option("--to", "to", default=None, metavar="VERSION", help="Stop after this migration.")
+@click.option("--allow-out-of-order", is_flag=True, help="Include pending migrations older than the newest applied.")
+@handle_errors
+def command(project_dir: Path | None, dsn: str | None, target: str | None, fmt: str, as_sql: bool, offline: bool,
+            to: str | None, allow_out_of_order: bool) -> None:
+    """Show what migrate would do: pending migrations, changed repeatables, drift, and per statement the
+    lock it takes and on which table, whether it rewrites or scans the table, and whether it runs in a
+    transaction. Without a target (or with --offline) it plans against an empty database.
+
+    Exit 1 when migrate would refuse (drift, a newer schema, out-of-order migrations without the flag)."""
+    settings, project = load(project_dir)
+    url: str | None = None
+    if not offline:
+        try:
+            url = target_dsn(settings, dsn, target)
+        except ConfigError:
+            if dsn or target:
+                raise
+    report = api.plan(settings, project, url, to=to, allow_out_of_order=allow_out_of_order, with_sql=as_sql)
+    if as_sql and fmt == "text":
+        click.echo(report.sql or "", nl=False)
+    elif fmt == "json":
+        emit_json(report)
+    else:
+        print_plan(report)
+    p = report.plan
+    sys.exit(1 if p.blocked or (p.out_of_order and not allow_out_of_order) else 0)

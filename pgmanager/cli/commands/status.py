@@ -1,0 +1,44 @@
+"""`pgmanager status`: every migration's state on a target, and INVALID indexes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ... import api
+from ...models import MigrationState, StatusReport
+from .._common import emit_json, format_option, handle_errors, load, out, project_option, target_dsn, target_options
+
+
+def print_status(report: StatusReport, verbose: bool) -> None:
+    counts = ", ".join(f"{report.count(s)} {s.value}" for s in MigrationState if report.count(s))
+    out.print(f"{report.target}: {counts or 'no migrations'}", markup=False)
+    for e in report.entries:
+        if e.state == MigrationState.APPLIED and not verbose:
+            continue
+        when = f" {e.applied_at[:19]}" if e.applied_at and e.state == MigrationState.APPLIED else ""
+        detail = f"  {e.detail}" if e.detail else ""
+        out.print(f"  {e.state.value:<12} {e.file or e.key}{when}{detail}", markup=False)
+    for ix in report.invalid_indexes:
+        out.print(f"  {'invalid':<12} index {ix.schema_name}.{ix.name} on {ix.table} (a failed concurrent build; "
+                  "`pgmanager repair --drop-invalid-indexes` drops it)", markup=False)
+    if report.clean:
+        out.print("up to date", markup=False)
+
+
+@click.command("status")
+@project_option
+@target_options
+@format_option()
+@click.option("-v", "--verbose", is_flag=True, help="List applied migrations too.")
+@handle_errors
+def command(project_dir: Path | None, dsn: str | None, target: str | None, fmt: str, verbose: bool) -> None:
+    """Applied, pending, drifted, out-of-order, failed and unknown migrations, and INVALID indexes left by
+    failed concurrent index builds."""
+    settings, project = load(project_dir)
+    report = api.status(settings, project, target_dsn(settings, dsn, target))
+    if fmt == "json":
+        emit_json(report)
+    else:
+        print_status(report, verbose)
