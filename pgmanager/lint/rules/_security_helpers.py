@@ -7,10 +7,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from pglast import ast, visitors
+from pglast.enums import BoolExprType
 from pglast.parser import scan
 
 from ...models import FileKind, SqlFile
-from ...parse import SqlDocument, Statement
+from ...parse import SqlDocument, Statement, qualify
 from .._base import ProjectContext, Violation
 from .._schema import PolicyInfo, SchemaModel, TableInfo, Where
 
@@ -108,11 +109,7 @@ def is_true_constant(node: ast.Node | None) -> bool:
         left, right = node.lexpr, node.rexpr
         if isinstance(left, ast.A_Const) and isinstance(right, ast.A_Const):
             return repr(left.val) == repr(right.val)
-    if isinstance(node, ast.BoolExpr) and node.boolop == ast.BoolExpr.boolop.__class__ and False:  # pragma: no cover
-        return False
     if isinstance(node, ast.BoolExpr):
-        from pglast.enums import BoolExprType
-
         args = list(node.args or ())
         if node.boolop == BoolExprType.OR_EXPR:
             return any(is_true_constant(a) for a in args)
@@ -137,10 +134,9 @@ def unwrapped_calls(expr: ast.Node, names: frozenset[str] = INITPLAN_CALLS) -> l
             return
         if not isinstance(node, ast.Node):
             return
-        if isinstance(node, ast.FuncCall) and call_name(node) in names:
-            if not wrapped:
-                found.append(node)
-                return  # the fix wraps the whole call, arguments included
+        if isinstance(node, ast.FuncCall) and call_name(node) in names and not wrapped:
+            found.append(node)
+            return  # the fix wraps the whole call, arguments included
         if isinstance(node, ast.SelectStmt):
             # A select without FROM is a scalar subquery PostgreSQL runs once, as an InitPlan.
             inner = wrapped or not node.fromClause
@@ -225,7 +221,7 @@ def is_sensitive_column(name: str) -> bool:
     low = name.lower()
     if not _SENSITIVE.search(low):
         return False
-    return low.rsplit("_", 1)[-1] not in _BENIGN_SUFFIX or "_" not in low
+    return low.rsplit("_", 1)[-1] not in _BENIGN_SUFFIX
 
 
 # ------------------------------------------------------------------ views
@@ -235,7 +231,26 @@ def is_sensitive_column(name: str) -> bool:
 class ViewColumns:
     names: tuple[str, ...]
     stars: tuple[str, ...]
-    """Relations whose every column is selected (``t.*`` or ``*``)."""
+    """Relations whose every column is selected (``t.*`` or ``*``), schema-qualified where known."""
+
+
+def _aliases(from_clause: Iterable[ast.Node] | None) -> dict[str, str]:
+    """Alias (or bare name) -> schema-qualified relation, for the relations of a FROM clause."""
+    out: dict[str, str] = {}
+
+    def walk(node: ast.Node | None) -> None:
+        if isinstance(node, ast.RangeVar):
+            full = qualify(node.schemaname, node.relname)
+            alias = node.alias.aliasname if node.alias is not None else None
+            out[alias or node.relname or ""] = full
+            out.setdefault(full, full)
+        elif isinstance(node, ast.JoinExpr):
+            walk(node.larg)
+            walk(node.rarg)
+
+    for n in from_clause or ():
+        walk(n)
+    return out
 
 
 def view_columns(query: ast.Node | None) -> ViewColumns:
@@ -244,6 +259,7 @@ def view_columns(query: ast.Node | None) -> ViewColumns:
         query = query.larg
     if not isinstance(query, ast.SelectStmt):
         return ViewColumns((), ())
+    aliases = _aliases(query.fromClause)
     names: list[str] = []
     stars: list[str] = []
     for t in query.targetList or ():
@@ -256,7 +272,8 @@ def view_columns(query: ast.Node | None) -> ViewColumns:
         if isinstance(val, ast.ColumnRef) and val.fields:
             last = val.fields[-1]
             if isinstance(last, ast.A_Star):
-                stars.append(".".join(getattr(f, "sval", "") for f in val.fields[:-1]) or "*")
+                qual = ".".join(getattr(f, "sval", "") for f in val.fields[:-1])
+                stars.extend([aliases.get(qual, qual)] if qual else sorted(set(aliases.values())))
             else:
                 names.append(getattr(last, "sval", "") or "")
         elif isinstance(val, ast.FuncCall):

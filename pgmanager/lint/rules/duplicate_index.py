@@ -1,0 +1,74 @@
+"""Two indexes on the same table with the same columns, method and predicate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pglast import ast
+
+from ...models import Severity, SqlFile
+from .._base import Category, ProjectContext, Rule, Violation
+from .._schema import IndexInfo, TableInfo, deparse
+from ._security_helpers import report_at, statement_at
+
+Signature = tuple[str, tuple[tuple[str, ...], ...], str | None]
+
+
+def _element(p: ast.IndexElem) -> tuple[str, ...]:
+    key = p.name if p.name else (deparse(p.expr) or "?")
+    opclass = ".".join(getattr(n, "sval", "") for n in p.opclass or ())
+    collation = ".".join(getattr(n, "sval", "") for n in p.collation or ())
+    return (key, str(int(p.ordering or 0)), str(int(p.nulls_ordering or 0)), opclass, collation)
+
+
+def _signature(ctx: ProjectContext, ix: IndexInfo) -> Signature:
+    """What makes two indexes interchangeable: method, keys (with order, opclass, collation), predicate."""
+    stmt = statement_at(ctx, ix.defined_in)
+    node = stmt.node if stmt is not None else None
+    if isinstance(node, ast.IndexStmt) and (node.idxname or "") == ix.name:
+        elems = tuple(_element(p) for p in node.indexParams or () if isinstance(p, ast.IndexElem))
+        return (node.accessMethod or "btree", elems, deparse(node.whereClause))
+    # a unique constraint: a plain btree over its columns
+    return ("btree", tuple((c, "0", "0", "", "") for c in ix.columns), ix.where)
+
+
+class DuplicateIndex(Rule):
+    """Two indexes of a table are the same: same method, columns or expressions, order and predicate.
+
+    **Problem.** A duplicate index speeds up nothing: the planner uses one of the two. Every
+    insert and update still writes both, vacuum reads both, and both take memory and disk. They
+    usually appear when a migration adds an index a unique constraint or the primary key already
+    provides, or when two migrations add the same index under different names.
+
+    **Solution.** Drop the later one (concurrently, on a live table)::
+
+        drop index concurrently if exists public.idx_orders_customer_2;
+
+    A unique index and a plain one on the same columns are duplicates too: keep the unique one.
+    """
+
+    name = "duplicate-index"
+    severity = Severity.WARNING
+    category = Category.PERFORMANCE
+    help = "drop one of the two indexes (keep the unique one, or the primary key)"
+
+    def check_project(self, ctx: ProjectContext) -> Iterable[tuple[SqlFile, Violation]]:
+        for table in ctx.schema.tables.values():
+            yield from self._table(ctx, table)
+
+    def _table(self, ctx: ProjectContext, table: TableInfo) -> Iterable[tuple[SqlFile, Violation]]:
+        seen: dict[Signature, str] = {}
+        if table.primary_key:
+            seen[("btree", tuple((c, "0", "0", "", "") for c in table.primary_key), None)] = "the primary key"
+        for ix in table.indexes:
+            if not ix.name:
+                continue  # an exclusion constraint: its own kind of index
+            sig = _signature(ctx, ix)
+            first = seen.get(sig)
+            if first is None:
+                seen[sig] = f"index {ix.name}"
+                continue
+            cols = ", ".join(ix.columns)
+            where = f" where {ix.where}" if ix.where else ""
+            yield from report_at(ctx, ix.defined_in,
+                                 f"index {ix.name} on {table.name} ({cols}){where} duplicates {first}")

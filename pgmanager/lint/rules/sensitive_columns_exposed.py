@@ -1,0 +1,73 @@
+"""Columns that look like credentials or personal data, reachable through the API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ...models import Severity, SqlFile
+from .._base import Category, ProjectContext, Rule, Violation
+from .._schema import TableInfo, ViewInfo
+from ._security_helpers import applies_to, is_exposed, is_sensitive_column, report_at, view_columns, view_statement
+
+
+class SensitiveColumnsExposed(Rule):
+    """A table or view the API serves has columns that look like secrets or personal data
+    (``password``, ``secret``, ``token``, ``api_key``, ``ssn``, ``credit_card``, ...) and nothing
+    keeps them from ``anon``.
+
+    **Problem.** Every table and view of an exposed schema is served by the API. Such a column is
+    readable by anyone with the public anon key when:
+
+    * the table has no row level security, or a permissive ``select`` policy applies to ``anon``
+      (no ``TO`` clause, ``to public`` or ``to anon``): policies filter rows, never columns;
+    * a view selects it without ``security_invoker = true`` (the view bypasses RLS).
+
+    **Solution.** Keep secrets out of exposed schemas (a ``private`` schema, or Supabase Vault),
+    store only hashes where a value must be checked, and give ``anon`` a view or a column list
+    without them (``revoke select on t from anon; grant select (id, name) on t to anon;``). If the
+    column is safe (a public token, say), add an ignore comment with the reason.
+    """
+
+    name = "sensitive-columns-exposed"
+    severity = Severity.ERROR
+    category = Category.SECURITY
+    help = "move the column out of the exposed schemas, or protect the table with RLS and no anon select policy"
+
+    def check_project(self, ctx: ProjectContext) -> Iterable[tuple[SqlFile, Violation]]:
+        for table in ctx.schema.tables.values():
+            if is_exposed(table.name, ctx.exposed_schemas):
+                yield from self._table(ctx, table)
+        for view in ctx.schema.views.values():
+            if is_exposed(view.name, ctx.exposed_schemas):
+                yield from self._view(ctx, view)
+
+    def _table(self, ctx: ProjectContext, table: TableInfo) -> Iterable[tuple[SqlFile, Violation]]:
+        cols = [c for c in table.columns if is_sensitive_column(c)]
+        if not cols:
+            return
+        if not table.rls_enabled:
+            why = "row level security is not enabled"
+        else:
+            anon = [p for p in ctx.schema.policies_on(table.name) if p.permissive and applies_to(p, "anon", "select")]
+            if not anon:
+                return
+            why = f"policy {anon[0].name!r} lets anon select rows"
+        yield from report_at(ctx, table.defined_in,
+                             f"table {table.name} exposes {', '.join(cols)} through the API: {why}")
+
+    def _view(self, ctx: ProjectContext, view: ViewInfo) -> Iterable[tuple[SqlFile, Violation]]:
+        if view.security_invoker and not view.materialized:
+            return  # the tables' own protection applies; the table check covers them
+        node = view_statement(ctx, view.defined_in)
+        if node is None:
+            return
+        out = view_columns(node.query)
+        cols = [c for c in out.names if is_sensitive_column(c)]
+        for star in out.stars:
+            table = ctx.schema.tables.get(star)
+            if table is not None:
+                cols.extend(c for c in table.columns if is_sensitive_column(c))
+        if cols:
+            yield from report_at(ctx, view.defined_in,
+                                 f"view {view.name} exposes {', '.join(dict.fromkeys(cols))} through the API with its "
+                                 "owner's rights (no security_invoker)")

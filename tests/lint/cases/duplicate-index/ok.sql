@@ -1,0 +1,24 @@
+create table public.orders (
+    id bigint generated always as identity primary key,
+    customer_id bigint not null,
+    status text not null,
+    created_at timestamptz not null
+);
+
+create index idx_orders_customer on public.orders (customer_id);
+
+-- different order of columns, direction, method or predicate: different indexes
+create index idx_orders_customer_created on public.orders (customer_id, created_at);
+
+create index idx_orders_customer_created_desc on public.orders (customer_id, created_at desc);
+
+create index idx_orders_created_customer on public.orders (created_at, customer_id);
+
+create index idx_orders_customer_hash on public.orders using hash (customer_id);
+
+create index idx_orders_customer_open on public.orders (customer_id) where status <> 'done';
+
+-- dropped and created again under another name
+drop index public.idx_orders_customer;
+
+create index idx_orders_customer_v2 on public.orders (customer_id);

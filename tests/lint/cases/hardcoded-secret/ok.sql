@@ -1,0 +1,16 @@
+-- a login role without a password: the operator sets it outside the migrations
+create role reporting login;
+
+alter role reporting with password null;
+
+create table public.settings (
+    key text primary key,
+    value text not null
+);
+
+-- placeholders and URLs without a password are fine
+insert into public.settings (key, value) values
+    ('replica', 'postgresql://app@replica.internal:5432/app'),
+    ('template', 'postgres://app:${PASSWORD}@db/app'),
+    ('task', 'sk-8'),
+    ('word', 'skeleton key');
