@@ -59,7 +59,8 @@ class LintCache:
             return None
         self.new[key] = raw
         self.hits += 1
-        return Entry([_finding(f) for f in raw["f"]], [Ignore(**{**i, "rules": tuple(i["rules"])}) for i in raw["i"]], raw["s"])
+        ignores = [Ignore(**{**i, "rules": tuple(i["rules"])}) for i in raw["i"]]
+        return Entry([_finding(f) for f in raw["f"]], ignores, raw["s"])
 
     def put(self, key: str, findings: list[Finding], ignores: list[Ignore], statements: int) -> None:
         self.new[key] = {

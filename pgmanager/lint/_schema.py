@@ -308,7 +308,7 @@ class SchemaModel:
             case AlterTableType.AT_DropNotNull if col is not None:
                 col.not_null = False
             case AlterTableType.AT_ColumnDefault if col is not None:
-                col.default_sql = deparse(cmd.def_)
+                col.default_sql = deparse(cmd.def_) if isinstance(cmd.def_, ast.Node) else None
             case AlterTableType.AT_AlterColumnType if col is not None and isinstance(cmd.def_, ast.ColumnDef):
                 col.type_name = type_name(cmd.def_.typeName)
             case AlterTableType.AT_EnableRowSecurity:
@@ -429,13 +429,15 @@ def _truthy(arg: object) -> bool:
 def _role(r: ast.Node) -> str:
     if isinstance(r, ast.RoleSpec):
         return r.rolename or {0: "", 1: "current_role", 2: "current_user", 3: "session_user", 4: "public"}.get(
-            int(r.roletype), "")
+            int(r.roletype or 0), "")
     return str(r)
 
 
 def _function_options(info: FunctionInfo, options: Iterable[ast.Node] | None) -> None:
     for opt in options or ():
-        name = getattr(opt, "defname", None)
+        if not isinstance(opt, ast.DefElem):
+            continue
+        name = opt.defname
         if name == "security":
             info.security_definer = bool(getattr(opt.arg, "boolval", False))
         elif name == "language":

@@ -9,6 +9,7 @@ the workers share. Where sqlfluff cannot parse valid PostgreSQL, the file gets o
 from __future__ import annotations
 
 import hashlib
+import itertools
 import multiprocessing
 import os
 from collections.abc import Iterable
@@ -71,7 +72,7 @@ def chunks(f: SqlFile, max_lines: int = CHUNK_LINES) -> list[Job]:
                 last_line = stmt.end_line + 1
     cuts.append(len(text))
     jobs: list[Job] = []
-    for i, (a, b) in enumerate(zip(cuts, cuts[1:], strict=False)):
+    for i, (a, b) in enumerate(itertools.pairwise(cuts)):
         if a < b:
             jobs.append(Job(f.display, text[a:b], text.count("\n", 0, a), i == 0, b == len(text)))
     return jobs

@@ -1,0 +1,166 @@
+"""Benchmark `pgmanager lint` against sqlfluff and squawk on a generated corpus.
+
+    python benchmarks/lint.py [--files 200] [--big-lines 5000] [--skip-sqlfluff-serial]
+
+Generates 200 migrations of about 40 lines each plus one migration of about 5,000 lines, then
+times whole processes (what a user or a pre-commit hook waits for), in one run:
+pgmanager lint cold and warm (one file changed), the AST rules alone (cold and warm),
+`sqlfluff lint` (1 and 2 processes) and `squawk`. Prints seconds and the ratios the goals name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+MIGRATION = """-- Migration {i}: the {name} table, its indexes and its comments.
+-- Generated for the lint benchmark; every migration looks like a real one.
+
+create table public.{name} (
+    id uuid primary key default gen_random_uuid(),
+    owner_id uuid not null references public.users (id) on delete cascade,
+    title text not null,
+    body text,
+    status text not null default 'draft',
+    score bigint not null default 0,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now(),
+    constraint {name}_title_length check (char_length(title) between 1 and 200)
+);
+
+create index idx_{name}_owner on public.{name} (owner_id, created_at desc);
+
+create index idx_{name}_status on public.{name} (status) where status <> 'archived';
+
+alter table public.{name} enable row level security;
+
+revoke truncate, references, trigger on table public.{name} from anon, authenticated;
+
+create policy "{name} readable by owner"
+    on public.{name}
+    as permissive
+    for select
+    to authenticated
+    using (owner_id = (select auth.uid()));
+
+alter table public.{prev} add column {name}_count bigint not null default 0;
+
+comment on table public.{name} is 'Rows of {name}, owned by a user.';
+comment on column public.{name}.title is 'Title, 1 to 200 characters.';
+comment on column public.{name}.status is 'draft, published or archived.';
+
+select count(*)
+from public.{name} as t
+where t.status = 'draft';
+"""
+
+USERS = """create table public.users (
+    id uuid primary key,
+    email text
+);
+
+alter table public.users enable row level security;
+"""
+
+
+def make_corpus(dest: Path, files: int, big_lines: int) -> list[Path]:
+    mig = dest / "migrations"
+    mig.mkdir(parents=True)
+    shutil.copy(ROOT / ".sqlfluff", dest / ".sqlfluff")
+    (dest / "pyproject.toml").write_text('[tool.pgmanager]\nauth_emulation = "sql/supabase_auth.sql"\nseed = ""\n'
+                                         'exposed_schemas = ["public"]\n')
+    (dest / "sql").mkdir()
+    shutil.copy(ROOT / "sql/supabase_auth.sql", dest / "sql/supabase_auth.sql")
+    paths = [mig / "20240101000000_users.sql"]
+    paths[0].write_text(USERS)
+    for i in range(1, files):
+        p = mig / f"2024010200{i:04d}_t{i}.sql"
+        p.write_text(MIGRATION.format(i=i, name=f"t{i}", prev=f"t{i - 1}" if i > 1 else "users"))
+        paths.append(p)
+    parts, n, i = [], 0, 0
+    while n < big_lines:
+        block = MIGRATION.format(i=i, name=f"b{i}", prev=f"b{i - 1}" if i else "users")
+        parts.append(block)
+        n += block.count("\n")
+        i += 1
+    big = mig / "20250101000000_big.sql"
+    big.write_text("\n".join(parts))
+    paths.append(big)
+    return paths
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--files", type=int, default=200)
+    ap.add_argument("--big-lines", type=int, default=5000)
+    ap.add_argument("--skip-sqlfluff-serial", action="store_true", help="skip the slow 1-process sqlfluff run")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="pgm-lint-bench-") as tmp:
+        proj = Path(tmp)
+        paths = make_corpus(proj, args.files, args.big_lines)
+        small = paths[:-1]
+        lines = sum(p.read_text().count("\n") for p in paths)
+        print(f"corpus: {len(small)} files + 1 big file ({paths[-1].read_text().count(chr(10))} lines); "
+              f"{lines} lines in all")
+        pgm = [sys.executable, "-m", "pgmanager", "lint", "-C", str(proj), "--fail-on", "error"]
+        cache = proj / ".pgmanager"
+        results: dict[str, float] = {}
+
+        def fresh() -> None:
+            shutil.rmtree(cache, ignore_errors=True)
+
+        def touch_one() -> None:
+            p = small[len(small) // 2]
+            p.write_text(p.read_text() + f"\n-- edited at {time.time()}\n")
+
+        fresh()
+        results["ast cold"] = timed([*pgm, "--no-style"], proj)
+        results["ast warm (unchanged)"] = timed([*pgm, "--no-style"], proj)
+        touch_one()
+        results["ast warm (one file changed)"] = timed([*pgm, "--no-style"], proj)
+        fresh()
+        results["full cold (ast + style)"] = timed(pgm, proj)
+        touch_one()
+        results["full warm (one file changed)"] = timed(pgm, proj)
+        results["full warm (unchanged)"] = timed(pgm, proj)
+        squawk = shutil.which("squawk")
+        if squawk:
+            results["squawk (200 files)"] = timed([squawk, *map(str, small)], proj)
+            results["squawk (all, incl. big)"] = timed([squawk, *map(str, paths)], proj)
+            results["squawk (big file)"] = timed([squawk, str(paths[-1])], proj)
+        fluff = shutil.which("sqlfluff")
+        if fluff:
+            results["sqlfluff --processes 2 (all)"] = timed([fluff, "lint", "--processes", "2", "migrations"], proj)
+            if not args.skip_sqlfluff_serial:
+                results["sqlfluff (all)"] = timed([fluff, "lint", "migrations"], proj)
+        width = max(map(len, results))
+        for k, v in results.items():
+            print(f"{k:<{width}}  {v:8.2f} s")
+        print()
+        sq = results.get("squawk (all, incl. big)")
+        if sq:
+            print(f"AST rules cold / squawk:        {results['ast cold'] / sq:6.1f}x  (goal <= 5x)")
+            print(f"AST rules warm / squawk:        {results['ast warm (one file changed)'] / sq:6.1f}x  (goal <= 2x)"
+                  f"; unchanged {results['ast warm (unchanged)'] / sq:.1f}x")
+        print(f"warm full lint, one file changed: {results['full warm (one file changed)']:.2f} s (goal < 2 s)")
+        for key in ("sqlfluff (all)", "sqlfluff --processes 2 (all)"):
+            if key in results:
+                print(f"cold full lint / {key}: {results['full cold (ast + style)'] / results[key]:.2f} "
+                      "(goal <= 0.5)")
+
+
+if __name__ == "__main__":
+    main()
