@@ -139,6 +139,9 @@ class Applier:
         except StepFailed as failed:
             self._remember_failure(step, failed.done, failed.error)
             raise failed.error from None
+        except LockTimeout as exc:  # a transactional attempt: rolled back whole, nothing done
+            self._remember_failure(step, 0, exc)
+            raise
 
     # -- transactional
 
