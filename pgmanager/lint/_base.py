@@ -143,7 +143,15 @@ class FileContext:
     def in_transaction(self, stmt: Statement | None = None) -> bool:
         """Whether statements of this file run inside a transaction, as migrate will run them:
         False when any statement of the file cannot run in one (the whole file then runs without)."""
+        return self._transactional
+
+    @cached_property
+    def _transactional(self) -> bool:
         return self.doc.transactional
+
+    @cached_property
+    def _positions(self) -> dict[int, int]:
+        return {id(s): i for i, s in enumerate(self.doc.statements)}
 
     @cached_property
     def _created(self) -> list[set[str]]:
@@ -157,8 +165,7 @@ class FileContext:
 
     def created_before(self, stmt: Statement) -> set[str]:
         """Relations and functions created by earlier statements of this file (schema-qualified)."""
-        pos = next((i for i, s in enumerate(self.doc.statements) if s is stmt), len(self.doc.statements))
-        return self._created[pos]
+        return self._created[self._positions.get(id(stmt), len(self.doc.statements))]
 
     @property
     def created_in_file(self) -> set[str]:

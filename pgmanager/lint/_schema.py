@@ -54,11 +54,43 @@ def dotted(parts: Iterable[ast.Node] | None) -> str:
     return qualify(names[-2] if len(names) > 1 else None, names[-1])
 
 
-@dataclass
 class ColumnInfo:
-    type_name: str
-    not_null: bool = False
-    default_sql: str | None = None
+    """A column: its type, NOT NULL, and its default's SQL (deparsed only when read: printing is slow)."""
+
+    __slots__ = ("_default_node", "_default_sql", "not_null", "type_name")
+
+    def __init__(self, type_name: str, not_null: bool = False, default_sql: str | None = None,
+                 default_node: ast.Node | None = None) -> None:
+        self.type_name = type_name
+        self.not_null = not_null
+        self._default_sql = default_sql
+        self._default_node = default_node
+
+    @property
+    def default_sql(self) -> str | None:
+        if self._default_sql is None and self._default_node is not None:
+            self._default_sql = deparse(self._default_node)
+        return self._default_sql
+
+    @default_sql.setter
+    def default_sql(self, value: str | None) -> None:
+        self._default_sql, self._default_node = value, None
+
+    def set_default(self, node: ast.Node | None) -> None:
+        self._default_sql, self._default_node = None, node
+
+    @property
+    def has_default(self) -> bool:
+        return self._default_sql is not None or self._default_node is not None
+
+    def __repr__(self) -> str:
+        return f"ColumnInfo({self.type_name!r}, not_null={self.not_null}, default_sql={self.default_sql!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ColumnInfo) and (self.type_name, self.not_null, self.default_sql) == (
+            other.type_name, other.not_null, other.default_sql)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -67,8 +99,17 @@ class IndexInfo:
     columns: tuple[str, ...]
     """Column names in index order; an expression is given as its SQL text."""
     unique: bool = False
-    where: str | None = None
+    where_node: ast.Node | None = field(default=None, repr=False, compare=False)
+    """The predicate of a partial index (``where`` is its SQL)."""
     defined_in: Where | None = None
+
+    @property
+    def where(self) -> str | None:
+        return deparse(self.where_node)
+
+    @property
+    def partial(self) -> bool:
+        return self.where_node is not None
 
 
 @dataclass
@@ -99,7 +140,7 @@ class TableInfo:
     def covered(self, columns: tuple[str, ...]) -> bool:
         """Whether some index (or the primary key) starts with these columns, in any order."""
         want = set(columns)
-        leads = [ix.columns[: len(columns)] for ix in self.indexes if ix.where is None]
+        leads = [ix.columns[: len(columns)] for ix in self.indexes if not ix.partial]
         if self.primary_key:
             leads.append(self.primary_key[: len(columns)])
         return any(set(lead) == want for lead in leads)
@@ -224,7 +265,7 @@ class SchemaModel:
                 case ConstrType.CONSTR_NOTNULL:
                     info.not_null = True
                 case ConstrType.CONSTR_DEFAULT:
-                    info.default_sql = deparse(c.raw_expr)
+                    info.set_default(c.raw_expr)
                 case ConstrType.CONSTR_IDENTITY:
                     info.not_null = True
                     info.default_sql = "identity"
@@ -308,7 +349,7 @@ class SchemaModel:
             case AlterTableType.AT_DropNotNull if col is not None:
                 col.not_null = False
             case AlterTableType.AT_ColumnDefault if col is not None:
-                col.default_sql = deparse(cmd.def_) if isinstance(cmd.def_, ast.Node) else None
+                col.set_default(cmd.def_ if isinstance(cmd.def_, ast.Node) else None)
             case AlterTableType.AT_AlterColumnType if col is not None and isinstance(cmd.def_, ast.ColumnDef):
                 col.type_name = type_name(cmd.def_.typeName)
             case AlterTableType.AT_EnableRowSecurity:
@@ -329,7 +370,7 @@ class SchemaModel:
         if name and any(ix.name == name for ix in table.indexes):
             return
         cols = tuple(p.name if p.name else (deparse(p.expr) or "?") for p in node.indexParams or ())
-        table.indexes.append(IndexInfo(name, cols, unique=bool(node.unique), where=deparse(node.whereClause),
+        table.indexes.append(IndexInfo(name, cols, unique=bool(node.unique), where_node=node.whereClause,
                                        defined_in=where))
         if node.primary:
             table.primary_key = cols

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 from pglast.parser import scan
@@ -11,12 +12,15 @@ from ...parse import Statement
 from .._base import Category, FileContext, Rule, Violation
 
 NAMEDATALEN = 63
+_LONG_ASCII = re.compile(r'[A-Za-z0-9_$]{64,}|"[^"]{64,}"')
 
 
 def long_names(sql: str) -> Iterator[tuple[str, int, int]]:
     """Identifiers over 63 bytes in ``sql``: (name, byte length, character offset).
 
     Read from the scanner's tokens: the parser has already truncated them in the AST."""
+    if sql.isascii() and not _LONG_ASCII.search(sql):
+        return  # the common case, without scanning: no run of 64 identifier characters at all
     raw = sql.encode("utf-8")
     seen: set[str] = set()
     for tok in scan(sql):
