@@ -62,29 +62,34 @@ def worlds(world: World) -> st.SearchStrategy[WorldData]:
     def draw_world(draw: Callable[[st.SearchStrategy[Any]], Any]) -> WorldData:
         data = WorldData(users=draw(st.integers(1, world.users)))
         for wt in world.tables:
-            count = data.users if wt.per_user else draw(st.integers(0, wt.max))
-            rows: list[dict[str, Any]] = []
-            for i in range(count):
-                row: dict[str, Any] = {}
-                for col, gen in wt.columns.items():
-                    if gen.nullable and draw(st.booleans()):
-                        row[col] = None
-                    elif gen.kind == "user":
-                        row[col] = data.user_id(i if wt.per_user else draw(st.integers(0, data.users - 1)))
-                    elif gen.kind == "uuid":
-                        row[col] = str(uuid.uuid5(_NS, f"{wt.table}-{i}"))
-                    elif gen.kind == "choice":
-                        row[col] = draw(st.sampled_from(gen.values))
-                    else:  # ref: a row of an earlier table
-                        assert gen.ref is not None
-                        ref_table, _, ref_col = gen.ref.rpartition(".")
-                        targets = [r for r in data.rows.get(ref_table, []) if r.get(ref_col) is not None]
-                        if not targets:
-                            row = {}
-                            break
-                        row[col] = targets[draw(st.integers(0, len(targets) - 1))][ref_col]
-                if row:
-                    rows.append(row)
+            # a list per table: hypothesis shrinks lists by deleting elements, so worlds shrink row by row
+            columns: dict[str, st.SearchStrategy[Any]] = {}
+            for col, gen in wt.columns.items():
+                strategy: st.SearchStrategy[Any]
+                if gen.kind == "user":
+                    strategy = st.integers(0, data.users - 1).map(data.user_id)
+                elif gen.kind == "uuid":
+                    strategy = st.just(None)  # filled below from the table and row number
+                elif gen.kind == "choice":
+                    strategy = st.sampled_from(gen.values)
+                else:  # ref: a row of an earlier table
+                    assert gen.ref is not None
+                    ref_table, _, ref_col = gen.ref.rpartition(".")
+                    values = [r[ref_col] for r in data.rows.get(ref_table, []) if r.get(ref_col) is not None]
+                    strategy = st.sampled_from(values) if values else st.nothing()
+                columns[col] = st.one_of(st.none(), strategy) if gen.nullable else strategy
+            rows_strategy = st.fixed_dictionaries(columns)
+            if wt.per_user:
+                rows = [draw(rows_strategy) for _ in range(data.users)]
+                for i, row in enumerate(rows):
+                    row.update({c: data.user_id(i) for c, g in wt.columns.items() if g.kind == "user"})
+            elif any(s.is_empty for s in columns.values()):
+                rows = []  # a required reference has nothing to point at
+            else:
+                rows = draw(st.lists(rows_strategy, max_size=wt.max))
+            for i, row in enumerate(rows):
+                row.update({c: str(uuid.uuid5(_NS, f"{wt.table}-{i}")) for c, g in wt.columns.items()
+                            if g.kind == "uuid"})
             data.rows[wt.table] = rows
         return data
 
@@ -170,6 +175,7 @@ def fuzz(conn: psycopg.Connection, world: World, oracles: list[Oracle], *, examp
     if not targets:
         return results
     ran = 0
+    shrinking = False
     last_error = ""
 
     phases = [Phase.explicit, Phase.generate, *([Phase.shrink] if shrink else [])]
@@ -178,10 +184,14 @@ def fuzz(conn: psycopg.Connection, world: World, oracles: list[Oracle], *, examp
               suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, print_blob=False)
     @given(worlds(world))
     def run(data: WorldData) -> None:
-        nonlocal ran, last_error
-        ran += 1
+        nonlocal ran, last_error, shrinking
+        if not shrinking:  # worlds tried while shrinking are not new examples
+            ran += 1
         try:
             check_world(conn, data, targets)
+        except Leak:
+            shrinking = True
+            raise
         except psycopg.Error as exc:  # the world broke a constraint: not a world we can judge
             last_error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             reject()

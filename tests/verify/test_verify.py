@@ -1,0 +1,99 @@
+"""`pgmanager verify` end to end: the project's own policies pass (mutants included); failures, bad
+specs and SQL errors are reported per case with file:line; json and junit outputs."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from pgmanager import api
+from pgmanager.sandbox import DockerProvider
+
+ROOT = Path(__file__).resolve().parents[2]
+NO_DOCKER = DockerProvider().unavailable()
+
+
+def test_the_projects_policies_verify_with_no_surviving_mutant() -> None:
+    settings, project = api.load(ROOT)
+    report = api.verify(settings, project, mutate=True, examples=10, mutant_examples=4)
+    assert report.ok, [p.message for p in report.problems] + [c.message for c in report.cases if not c.passed]
+    assert report.problems == [] and all(c.passed for c in report.cases) and len(report.cases) >= 50
+    assert len(report.matrix) == 120 and all(f.passed for f in report.fuzz) and len(report.fuzz) == 5
+    assert len(report.mutants) >= 60
+    assert [m.id for m in report.mutants if m.survived] == []
+    equivalent = [m for m in report.mutants if m.equivalent]
+    assert all(m.mutation == "to-public" for m in equivalent) and len(equivalent) <= 8
+    assert any(m.killed_by and m.killed_by.startswith("spec ") for m in report.mutants)
+
+
+def test_failures_are_reported_per_case_and_the_rest_still_runs(project_copy: Path, cli) -> None:
+    assert (project_copy / "policies" / "tests" / "identities.yaml").is_file()  # project_copy has the specs
+    (project_copy / "policies" / "tests" / "broken.yaml").write_text(
+        "cases:\n"
+        "  - name: wrong count\n    as: anon\n    sql: select * from public.projects\n    count: 3\n"
+        "  - name: a sql error fails this case only\n    as: alice\n    sql: select * from no_such_table\n"
+        "    count: 0\n"
+        "  - name: fine\n    as: carol\n    sql: select name from public.projects where name = 'Carol Sandbox'\n"
+        "    rows: [Carol Sandbox]\n"
+        "  - name: a committed case runs on its own clone\n    as: alice\n    commit: true\n"
+        "    sql: insert into public.projects (name, user_id) values ('kept', '00000000-0000-0000-0000-00000000000a')\n"
+        "    affected: 1\n")
+    res = cli("verify", "--only", "specs", "--format", "json", cwd=project_copy)
+    assert res.code == 1, res.err
+    report = json.loads(res.out)
+    by_name = {c["name"]: c for c in report["cases"]}
+    assert len(by_name) >= 50  # every case ran
+    wrong = by_name["wrong count"]
+    assert (wrong["file"], wrong["line"], wrong["passed"]) == ("policies/tests/broken.yaml", 2, False)
+    assert "expected 3 row(s), got 1" in wrong["message"]
+    error = by_name["a sql error fails this case only"]
+    assert error["sqlstate"] == "42P01" and not error["passed"]
+    assert by_name["fine"]["passed"] and by_name["a committed case runs on its own clone"]["passed"]
+    assert sum(not c["passed"] for c in report["cases"]) == 2
+
+
+def test_a_malformed_spec_is_one_line_with_file_and_line(project_copy: Path, cli) -> None:
+    assert (project_copy / "policies" / "tests" / "identities.yaml").is_file()  # project_copy has the specs
+    (project_copy / "policies" / "tests" / "bad.yaml").write_text("cases:\n  - name: x\n    as: mallory\n"
+                                                                 "    sql: select 1\n    empty: true\n")
+    res = cli("verify", cwd=project_copy)
+    assert res.code == 1
+    assert res.err.strip().splitlines() == [
+        "error: policies/tests/bad.yaml:3: unknown role or user 'mallory' (known: anon, authenticated, "
+        "service_role, alice, bob, carol, dave, eve)"]
+    assert "Traceback" not in res.err
+
+
+def test_text_output_and_a_leaky_policy_fail_with_exit_1(project_copy: Path, cli) -> None:
+    assert (project_copy / "policies" / "tests" / "identities.yaml").is_file()  # project_copy has the specs
+    policy = project_copy / "policies" / "projects.sql"
+    policy.write_text(policy.read_text().replace("or private.is_project_member(id)", "or true"))
+    res = cli("verify", "--only", "matrix", "--only", "fuzz", "--examples", "5", cwd=project_copy)
+    assert res.code == 1
+    assert "policies/projects.sql: error: public.projects: the stranger (carol) sees" in res.out
+    assert "fuzz public.projects: public.projects as user" in res.out and "RLS shows" in res.out
+    assert "minimal reproduction:" in res.out
+    assert "public.usage_metrics" in res.out and "denied 42501" in res.out  # the matrix table
+    assert res.out.rstrip().splitlines()[-1].startswith("failed: ")
+
+
+def test_junit_has_one_testcase_per_cell_and_case(tmp_path: Path, cli) -> None:
+    report = tmp_path / "verify.xml"
+    res = cli("verify", "--format", "junit", "-o", str(report), "--only", "matrix", "--only", "specs")
+    assert res.code == 0, res.out + res.err
+    root = ET.parse(report).getroot()
+    suites = {s.get("name"): s for s in root}
+    assert len(suites["coverage matrix"]) == 120 and suites["coverage matrix"].get("failures") == "0"
+    assert len(suites["specs"]) >= 50
+    assert int(root.get("tests", "0")) == sum(len(s) for s in root)
+    assert "report written to" in res.err
+
+
+@pytest.mark.skipif(NO_DOCKER is not None, reason=f"--sandbox docker needs a Docker engine: {NO_DOCKER}")
+def test_verify_in_docker(cli) -> None:
+    res = cli("verify", "--sandbox", "docker", "--format", "junit", "--only", "specs")
+    assert res.code == 0, res.err
+    assert "<testsuite" in res.out
