@@ -123,7 +123,7 @@ def test_fix_rewrites_the_file_and_clears_the_findings(project_copy: Path) -> No
     mig.write_text("-- an index\nCREATE INDEX users_email_idx ON public.users (email);\n\ndrop index public.old_idx;\n")
     report = _lint(project_copy, fix=True, cache=False)
     text = mig.read_text()
-    assert "CREATE INDEX concurrently if not exists users_email_idx" in text
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx" in text  # in the letter case found
     assert "drop index concurrently if exists public.old_idx" in text
     assert report.fixes_applied >= 4 and report.fixed_files == ["migrations/20250101000000_idx.sql"]
     assert [f for f in report.findings if f.file.endswith("_idx.sql")] == []

@@ -11,7 +11,7 @@ from pglast.enums import AlterTableType
 from .._schema import range_name, type_name
 
 __all__ = ["added_columns", "added_constraints", "alter_cmds", "column_type", "constraints_of", "defined_columns",
-           "is_new_table", "keyword_end", "range_name", "type_name"]
+           "in_case_of", "is_new_table", "keyword_end", "range_name", "type_name"]
 
 
 def alter_cmds(node: ast.Node, *subtypes: AlterTableType) -> Iterator[ast.AlterTableCmd]:
@@ -73,3 +73,10 @@ def keyword_end(text: str, start: int, pattern: str) -> int | None:
     begin = pos.end() if pos else start
     m = re.compile(pattern, re.IGNORECASE | re.DOTALL).match(text, begin)
     return m.end() if m else None
+
+
+def in_case_of(text: str, at: int, words: str) -> str:
+    """``words`` in the letter case of the keyword just before ``at`` (CREATE INDEX -> CONCURRENTLY)."""
+    before = text[max(0, at - 12) : at].split()
+    last = before[-1] if before else ""
+    return words.upper() if last.isupper() else words

@@ -9,7 +9,7 @@ from pglast.enums import AlterTableType, ObjectType
 
 from ...parse import Statement
 from .._base import Category, FileContext, Fix, Rule, Violation
-from ._helpers import alter_cmds, keyword_end
+from ._helpers import alter_cmds, in_case_of, keyword_end
 from .require_concurrent_index_creation import CREATE_INDEX
 
 _DROP_KEYWORDS = {
@@ -48,21 +48,23 @@ class PreferRobustStmts(Rule):
         node, text = stmt.node, ctx.doc.file.text
         if isinstance(node, ast.IndexStmt) and not node.if_not_exists and node.idxname:
             at = keyword_end(text, stmt.start, CREATE_INDEX + r"(?:\s+concurrently)?")
-            yield self._v("CREATE INDEX without IF NOT EXISTS", stmt, at, " if not exists")
+            yield self._v(text, "CREATE INDEX without IF NOT EXISTS", stmt, at, " if not exists")
         elif isinstance(node, ast.DropStmt) and not node.missing_ok and node.removeType in _DROP_KEYWORDS:
             at = keyword_end(text, stmt.start, _DROP_KEYWORDS[node.removeType])
-            yield self._v("DROP without IF EXISTS", stmt, at, " if exists")
+            yield self._v(text, "DROP without IF EXISTS", stmt, at, " if exists")
         elif isinstance(node, ast.CreateStmt) and not node.if_not_exists:
             at = node.relation.location if node.relation is not None else None
-            yield self._v("CREATE TABLE without IF NOT EXISTS", stmt, at, "if not exists ")
+            yield self._v(text, "CREATE TABLE without IF NOT EXISTS", stmt, at, "if not exists ")
         for cmd in alter_cmds(node, AlterTableType.AT_AddColumn):
             if not cmd.missing_ok and isinstance(cmd.def_, ast.ColumnDef):
-                yield self._v("ADD COLUMN without IF NOT EXISTS", stmt, cmd.def_.location, "if not exists ")
+                yield self._v(text, "ADD COLUMN without IF NOT EXISTS", stmt, cmd.def_.location, "if not exists ")
         for cmd in alter_cmds(node, AlterTableType.AT_DropColumn):
             if not cmd.missing_ok:
-                yield self._v("DROP COLUMN without IF EXISTS", stmt, None, "")
+                yield self._v(text, "DROP COLUMN without IF EXISTS", stmt, None, "")
 
-    def _v(self, what: str, stmt: Statement, at: int | None, insert: str) -> Violation:
-        fix = Fix.insert(f"add {insert.strip().upper()}", at, insert) if at is not None and insert else None
+    def _v(self, text: str, what: str, stmt: Statement, at: int | None, insert: str) -> Violation:
+        fix = None
+        if at is not None and insert:
+            fix = Fix.insert(f"add {insert.strip().upper()}", at, in_case_of(text, at, insert))
         return Violation(f"{what} in a migration that runs outside a transaction: a retry after a failure "
                          "fails here", stmt, fix=fix)

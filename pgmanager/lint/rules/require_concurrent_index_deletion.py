@@ -9,7 +9,7 @@ from pglast.enums import DropBehavior, ObjectType
 
 from ...parse import Statement
 from .._base import Category, FileContext, Fix, Rule, Violation
-from ._helpers import keyword_end
+from ._helpers import in_case_of, keyword_end
 
 
 class RequireConcurrentIndexDeletion(Rule):
@@ -36,5 +36,6 @@ class RequireConcurrentIndexDeletion(Rule):
         fix = None
         if len(node.objects or ()) == 1 and node.behavior != DropBehavior.DROP_CASCADE:
             at = keyword_end(ctx.doc.file.text, stmt.start, r"drop\s+index\b")
-            fix = Fix.insert("add CONCURRENTLY", at, " concurrently") if at is not None else None
+            fix = (Fix.insert("add CONCURRENTLY", at, in_case_of(ctx.doc.file.text, at, " concurrently"))
+                   if at is not None else None)
         yield Violation("DROP INDEX without CONCURRENTLY locks the table against reads and writes", stmt, fix=fix)
