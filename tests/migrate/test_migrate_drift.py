@@ -92,7 +92,8 @@ def test_plan_sql_is_what_migrate_runs(mini: MiniProject, pgm_server, tmp_path: 
     from psycopg import sql as psql
 
     mini.migration(3, "concurrent", "create index concurrently users_email_idx on public.users (email);\n")
-    mini.write("views/user_emails.sql", "create or replace view public.user_emails as select email from public.users;\n")
+    mini.write("views/user_emails.sql",
+               "create or replace view public.user_emails as select email from public.users;\n")
     script = pgm(mini, "plan", "--offline", "--sql")
     assert script.code == 0, script.err
     assert "begin;" in script.out and "pg_advisory_lock" in script.out and "schema_history" in script.out
@@ -137,3 +138,14 @@ def test_plan_shows_locks_rewrites_and_transactions(mini: MiniProject) -> None:
     text = pgm(mini, "plan", "--offline")
     assert "ACCESS EXCLUSIVE public.users REWRITE SCAN" in text.out
     assert "no transaction (CREATE INDEX CONCURRENTLY)" in text.out
+
+
+def test_migrate_to_stops_after_that_migration(mini: MiniProject, empty_db) -> None:
+    mini.migration(3, "add_name", ADD_COL)
+    run = pgm(mini, "migrate", "--dsn", empty_db.dsn, "--to", mini.key(2))
+    assert run.code == 0, run.err
+    assert history_keys(empty_db.dsn) == [mini.key(1), mini.key(2)]
+    status = pgm(mini, "status", "--dsn", empty_db.dsn)
+    assert "2 applied, 1 pending" in status.out and "pending      migrations/20240101000003_add_name.sql" in status.out
+    bad = pgm(mini, "migrate", "--dsn", empty_db.dsn, "--to", "20991231000000")
+    assert bad.code == 1 and bad.err.strip() == "error: --to: no migration with version 20991231000000"

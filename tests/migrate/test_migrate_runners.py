@@ -65,7 +65,7 @@ def test_kill_9_leaves_the_database_as_before_the_migration(tmp_path: Path, empt
     with empty_db.connect() as watch:
         for k in range(KILL_POINTS):
             proc = spawn(p, "migrate", "--dsn", empty_db.dsn)
-            _wait_until(lambda: _runner_backends(watch, "%pg_sleep%") > 0 or proc.poll() is not None, 30,
+            _wait_until(lambda p=proc: _runner_backends(watch, "%pg_sleep%") > 0 or p.poll() is not None, 30,
                         "the runner to start the long migration")
             time.sleep(duration * k / KILL_POINTS)
             alive = proc.poll() is None
@@ -105,7 +105,7 @@ def test_lock_timeout_gives_up_and_never_queues_readers_longer(tmp_path: Path, e
             worst = max(worst, time.monotonic() - q0)
             time.sleep(0.02)
         elapsed = time.monotonic() - t0
-        out, err = proc.communicate()
+        _, err = proc.communicate()
         holder.rollback()
     assert proc.returncode == 3, err
     last = err.strip().splitlines()[-1]

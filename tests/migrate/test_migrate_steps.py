@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import psycopg
 import pytest
 from _migrate_support import MiniProject, history_keys, pgm, snapshot
 
