@@ -2,7 +2,7 @@
 
 The project is built once into the sandbox template (with the seed); one shared clone serves every
 check, each inside a transaction or savepoint that is rolled back. Only what must commit (``commit:
-true`` cases, pgTAP files, which manage their own transactions) gets a fresh clone.
+true`` cases) gets a fresh clone; pgTAP files, which manage their own transactions, share one.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pglast import ast
 
 from ..config import Settings
 from ..db import connect
+from ..errors import InputError
 from ..models import CaseResult, FileKind, FuzzResult, MutantResult, TapResult, VerifyReport
 from ..parse import parse_file
 from ..policies import (
@@ -52,6 +53,15 @@ def _policy_files(project: Project) -> dict[str, str]:
                 rv = stmt.node.table
                 out.setdefault(f"{rv.schemaname or 'public'}.{rv.relname}", f.display)
     return out
+
+
+def _check_roles(conn: psycopg.Connection, suite: SpecSuite) -> None:
+    """An unknown role is a spec error (file:line), not a failure of every case that uses it."""
+    known = {r[0] for r in conn.execute("select rolname from pg_catalog.pg_roles").fetchall()}
+    for case in suite.cases:
+        if case.identity.role not in known:
+            raise InputError(f"case {case.name!r}: role {case.identity.role!r} does not exist on the server",
+                             where=f"{case.file}:{case.line}")
 
 
 @contextmanager
@@ -124,6 +134,7 @@ def verify(settings: Settings, project: Project, *, sandbox: str | None = None, 
         t = lap("clone", t)
         conn = connect(box.dsn(shared))
         try:
+            _check_roles(conn, suite)
             if "matrix" in parts:
                 matrix = coverage_matrix(conn, suite, list(settings.exposed_schemas), _policy_files(project))
                 report.update(matrix=matrix.cells, problems=matrix.problems)
@@ -144,9 +155,11 @@ def verify(settings: Settings, project: Project, *, sandbox: str | None = None, 
                 elif not pgtap_available(conn):
                     report["tap_skipped"] = "the pgtap extension is not available on the sandbox server"
                 else:
+                    # one clone for all files: like `supabase test db`, each file runs in its own
+                    # transaction that it rolls back, and pgtap is installed there only once
                     tap: list[TapResult] = []
-                    for f in files:
-                        with _fresh(box, template) as fconn:
+                    with _fresh(box, template) as fconn:
+                        for f in files:
                             tap.extend(run_tap_file(fconn, f))
                     report["tap"] = tap
                 t = lap("pgtap", t)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pgmanager import api
+from pgmanager.errors import InputError
 from pgmanager.sandbox import DockerProvider
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,3 +98,13 @@ def test_verify_in_docker(cli) -> None:
     res = cli("verify", "--sandbox", "docker", "--format", "junit", "--only", "specs")
     assert res.code == 0, res.err
     assert "<testsuite" in res.out
+
+
+def test_an_unknown_role_is_a_spec_error_naming_its_line(project_copy: Path) -> None:
+    (project_copy / "policies" / "tests" / "role.yaml").write_text(
+        "cases:\n  - name: ok\n    as: anon\n    sql: select 1\n    ok: true\n"
+        "  - name: wizard\n    as: {role: wizard}\n    sql: select 1\n    ok: true\n")
+    settings, project = api.load(project_copy)
+    with pytest.raises(InputError) as info:
+        api.verify(settings, project, parts=("specs",))
+    assert str(info.value) == "policies/tests/role.yaml:6: case 'wizard': role 'wizard' does not exist on the server"
