@@ -377,3 +377,81 @@ class LintReport(Model):
 
     def count(self, severity: Severity) -> int:
         return sum(f.severity == severity for f in self.findings)
+
+
+# ------------------------------------------------------------------ analyze: objects, locks, dependency graph
+
+
+class ObjectRef(Model):
+    """A database object a statement touches: ``kind`` (table, view, index, function, policy, ...) and name."""
+
+    kind: str
+    name: str = Field(description="schema-qualified; a policy or trigger is 'name on schema.table'")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+class AnalyzedStatement(Model):
+    """One statement: what it creates, alters and drops, the locks it takes, and how it runs."""
+
+    line: int
+    col: int
+    kind: str = Field(description="pglast node name, e.g. AlterTableStmt")
+    summary: str = Field(description="the statement's first line, shortened")
+    transactional: bool = Field(description="runs inside the migration's transaction")
+    no_transaction_reason: str | None = Field(default=None, description="why it cannot run in a transaction")
+    created: list[ObjectRef] = []
+    altered: list[ObjectRef] = []
+    dropped: list[ObjectRef] = []
+    locks: list[LockDetail] = []
+
+
+class FileAnalysis(Model):
+    """One file (a migration, a policy or view file) analyzed statement by statement."""
+
+    file: str
+    kind: FileKind
+    version: str | None = None
+    transactional: bool = Field(description="migrate runs the whole file in one transaction")
+    no_transaction_reason: str | None = None
+    created: list[ObjectRef] = []
+    altered: list[ObjectRef] = []
+    dropped: list[ObjectRef] = []
+    strongest_lock: str = Field(default="", description="the strongest lock any statement takes on a table that "
+                                                         "existed before the file")
+    rewrites: list[str] = Field(default=[], description="existing tables rewritten")
+    scans: list[str] = Field(default=[], description="existing tables scanned under a lock")
+    risk: str = Field(default="low", description="low | medium | high, from the locks on existing tables")
+    risk_reasons: list[str] = []
+    statements: list[AnalyzedStatement] = []
+    error: Finding | None = Field(default=None, description="set when the file does not parse")
+
+
+class DependencyEdge(Model):
+    """``source`` depends on ``target``: a view reads a table, a policy calls a function, a foreign key..."""
+
+    source: ObjectRef
+    target: ObjectRef
+    kind: str = Field(description="reads | policy-on | calls | foreign-key | trigger-on | trigger-calls | index-on")
+    detail: str = ""
+    file: str | None = Field(default=None, description="where the dependency is declared")
+    line: int | None = None
+
+
+class AnalyzeReport(Model):
+    """What `pgmanager analyze` found: per file its objects and locks, and the project's dependency graph."""
+
+    files: list[FileAnalysis] = []
+    edges: list[DependencyEdge] = []
+    statements: int = 0
+    findings: list[Finding] = Field(default=[], description="files that could not be read or parsed")
+    timings_ms: dict[str, float] = {}
+
+    def depends_on(self, kind: str, name: str) -> list[DependencyEdge]:
+        """Edges whose source is this object."""
+        return [e for e in self.edges if e.source.kind == kind and e.source.name == name]
+
+    def dependents_of(self, kind: str, name: str) -> list[DependencyEdge]:
+        """Edges whose target is this object."""
+        return [e for e in self.edges if e.target.kind == kind and e.target.name == name]

@@ -1,0 +1,216 @@
+"""The project's dependency graph: views on tables, policies on tables and functions, foreign keys,
+triggers, and the tables functions read.
+
+Built from the schema model lint replays from the whole project (``pgmanager.lint.build_model``),
+so the graph is the one the project leaves behind: dropped objects are gone, a view replaced by a
+later file reads what its last definition reads. Function bodies are parsed best-effort (SQL and
+PL/pgSQL); dynamic SQL (EXECUTE) is invisible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pglast
+from pglast import ast, visitors
+from pglast.enums import ObjectType
+
+from ..models import DependencyEdge, ObjectRef
+from ..parse import SqlDocument, Statement, qualify
+
+if TYPE_CHECKING:
+    from ..lint import SchemaModel
+
+
+def _dotted(parts: Iterable[ast.Node] | None) -> str:
+    names = [getattr(p, "sval", "") or "" for p in parts or ()]
+    return qualify(names[-2] if len(names) > 1 else None, names[-1]) if names else ""
+
+
+class _Refs(visitors.Visitor):
+    """Relations read and functions called by an expression or query (CTE names left out)."""
+
+    def __init__(self) -> None:
+        self.relations: list[str] = []
+        self.functions: list[str] = []
+        self.ctes: set[str] = set()
+
+    def visit_CommonTableExpr(self, ancestors: object, node: ast.CommonTableExpr) -> None:
+        self.ctes.add(node.ctename or "")
+
+    def visit_RangeVar(self, ancestors: object, node: ast.RangeVar) -> None:
+        name = qualify(node.schemaname, node.relname)
+        if name not in self.relations:
+            self.relations.append(name)
+
+    def visit_FuncCall(self, ancestors: object, node: ast.FuncCall) -> None:
+        name = _dotted(node.funcname)
+        if name not in self.functions:
+            self.functions.append(name)
+
+
+def _refs(node: ast.Node | list[ast.Node] | None) -> _Refs:
+    v = _Refs()
+    if node is not None:
+        v(tuple(node) if isinstance(node, list) else node)
+    v.relations = [r for r in v.relations if not (r.startswith("public.") and r[len("public."):] in v.ctes)]
+    return v
+
+
+def _walk_queries(data: Any) -> Iterator[str]:
+    """Every embedded SQL query string of a PL/pgSQL parse tree (JSON from pglast)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "query" and isinstance(value, str):
+                yield value
+            else:
+                yield from _walk_queries(value)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _walk_queries(item)
+
+
+def function_body_refs(stmt: Statement) -> _Refs:
+    """What a CREATE FUNCTION's body reads and calls: SQL bodies parsed, PL/pgSQL queries parsed one by one."""
+    node = stmt.node
+    assert isinstance(node, ast.CreateFunctionStmt)
+    language = "sql"
+    body: str | None = None
+    for opt in node.options or ():
+        if getattr(opt, "defname", None) == "language":
+            language = (getattr(opt.arg, "sval", "") or "").lower()
+        elif getattr(opt, "defname", None) == "as" and isinstance(opt.arg, tuple) and opt.arg:
+            body = getattr(opt.arg[0], "sval", None)
+    nodes: list[ast.Node] = []
+    if node.sql_body is not None:  # BEGIN ATOMIC ... END
+        body_node = node.sql_body
+        nodes.extend(body_node if isinstance(body_node, tuple) else (body_node,))
+    elif language == "sql" and body:
+        with contextlib.suppress(pglast.parser.ParseError):
+            nodes.extend(rs.stmt for rs in pglast.parse_sql(body) if rs.stmt is not None)
+    elif language == "plpgsql":
+        try:
+            tree = pglast.parse_plpgsql(stmt.text)
+        except Exception:  # a body pglast cannot read: no edges rather than no analysis
+            tree = []
+        for query in _walk_queries(tree):
+            for text in (query, f"select {query}"):
+                try:
+                    nodes.extend(rs.stmt for rs in pglast.parse_sql(text) if rs.stmt is not None)
+                    break
+                except pglast.parser.ParseError:
+                    continue
+    return _refs(nodes)
+
+
+def _statement_at(docs: dict[str, SqlDocument], where: tuple[str, int] | None) -> Statement | None:
+    if where is None or where[0] not in docs:
+        return None
+    return next((s for s in docs[where[0]].statements if s.line == where[1]), None)
+
+
+class _Graph:
+    def __init__(self, model: SchemaModel, docs: list[SqlDocument]) -> None:
+        self.model = model
+        self.docs = {d.file.display: d for d in docs}
+        self.edges: list[DependencyEdge] = []
+        self._seen: set[tuple[str, str, str, str, str]] = set()
+
+    def ref(self, name: str) -> ObjectRef:
+        if name in self.model.tables:
+            return ObjectRef(kind="table", name=name)
+        view = self.model.views.get(name)
+        if view is not None:
+            return ObjectRef(kind="materialized view" if view.materialized else "view", name=name)
+        return ObjectRef(kind="relation", name=name)
+
+    def function(self, name: str) -> ObjectRef | None:
+        """A called function the project defines (auth emulation included); built-ins are left out."""
+        return ObjectRef(kind="function", name=name) if name in self.model.functions else None
+
+    def add(self, source: ObjectRef, target: ObjectRef, kind: str, where: tuple[str, int] | None,
+            detail: str = "") -> None:
+        key = (source.kind, source.name, target.kind, target.name, kind)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.edges.append(DependencyEdge(source=source, target=target, kind=kind, detail=detail,
+                                         file=where[0] if where else None, line=where[1] if where else None))
+
+    def build(self) -> list[DependencyEdge]:
+        for view in self.model.views.values():
+            src = self.ref(view.name)
+            for rel in sorted(view.relations):
+                self.add(src, self.ref(rel), "reads", view.defined_in)
+            stmt = _statement_at(self.docs, view.defined_in)
+            query = getattr(stmt.node, "query", None) if stmt is not None else None
+            for fn in _refs(query).functions if query is not None else []:
+                target = self.function(fn)
+                if target is not None:
+                    self.add(src, target, "calls", view.defined_in)
+        for p in self.model.policies:
+            src = ObjectRef(kind="policy", name=f"{p.name} on {p.table}")
+            roles = ", ".join(p.roles) or "public"
+            self.add(src, self.ref(p.table), "policy-on", p.defined_in, f"{p.command} to {roles}")
+            refs = _refs([n for n in (p.using_node, p.check_node) if n is not None])
+            for fn in refs.functions:
+                target = self.function(fn)
+                if target is not None:
+                    self.add(src, target, "calls", p.defined_in)
+            for rel in refs.relations:
+                self.add(src, self.ref(rel), "reads", p.defined_in)
+        for table in self.model.tables.values():
+            src = ObjectRef(kind="table", name=table.name)
+            for fk in table.foreign_keys:
+                detail = f"({', '.join(fk.columns)}) -> ({', '.join(fk.ref_columns)})"
+                self.add(src, self.ref(fk.ref_table), "foreign-key", fk.defined_in,
+                         (f"{fk.name} " if fk.name else "") + detail)
+        for info in self.model.functions.values():
+            stmt = _statement_at(self.docs, info.defined_in)
+            if stmt is None or not isinstance(stmt.node, ast.CreateFunctionStmt):
+                continue
+            src = ObjectRef(kind="function", name=info.name)
+            body = function_body_refs(stmt)
+            for rel in body.relations:
+                if rel in self.model.tables or rel in self.model.views:
+                    self.add(src, self.ref(rel), "reads", info.defined_in)
+            for called in body.functions:
+                target = self.function(called)
+                if target is not None and called != info.name:
+                    self.add(src, target, "calls", info.defined_in)
+        self._triggers()
+        return self.edges
+
+    def _triggers(self) -> None:
+        """Triggers are not in the schema model: replay their creates and drops here."""
+        live: dict[str, tuple[ast.CreateTrigStmt, tuple[str, int]]] = {}
+        for doc in self.docs.values():
+            for stmt in doc.statements:
+                node = stmt.node
+                if isinstance(node, ast.CreateTrigStmt):
+                    table = qualify(node.relation.schemaname, node.relation.relname) if node.relation else ""
+                    live[f"{node.trigname} on {table}"] = (node, (doc.file.display, stmt.line))
+                elif isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TRIGGER:
+                    for obj in node.objects or ():
+                        parts = list(obj) if isinstance(obj, tuple) else []
+                        if len(parts) >= 2:
+                            live.pop(f"{getattr(parts[-1], 'sval', '')} on {_dotted(parts[:-1])}", None)
+        for name, (node, where) in live.items():
+            table = name.split(" on ", 1)[1]
+            if table not in self.model.tables and table not in self.model.views:
+                continue  # its table was dropped
+            src = ObjectRef(kind="trigger", name=name)
+            self.add(src, self.ref(table), "trigger-on", where)
+            fn = self.function(_dotted(node.funcname))
+            if fn is not None:
+                self.add(src, fn, "trigger-calls", where)
+
+
+def dependency_graph(model: SchemaModel, docs: list[SqlDocument]) -> list[DependencyEdge]:
+    """Edges ``source -> target`` (source depends on target) of everything the project leaves behind.
+
+    ``model`` is the schema model replayed from ``docs`` (in apply order) by ``pgmanager.lint.build_model``.
+    """
+    return _Graph(model, docs).build()

@@ -1,0 +1,39 @@
+"""`pgmanager analyze` as users run it: a real process, text, json and dot, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import run_cli
+
+
+def test_text_json_and_dot() -> None:
+    text = run_cli("analyze")
+    assert text.code == 0, text.err
+    assert "migrations/20240301000000_add_files_project_updated_index.sql  [migration, outside a transaction" in text.out
+    assert "SHARE UPDATE EXCLUSIVE  public.files SCAN" in text.out
+    assert "policy Files are readable with their project on public.files" in text.out
+    assert "    calls function private.can_read_project" in text.out
+
+    data = json.loads(run_cli("analyze", "--format", "json").out)
+    files = {f["file"]: f for f in data["files"]}
+    assert files["policies/projects.sql"]["altered"] == [{"kind": "table", "name": "public.projects"}]
+    assert {"kind": "foreign-key", "source": "public.files", "target": "public.projects"} in [
+        {"kind": e["kind"], "source": e["source"]["name"], "target": e["target"]["name"]} for e in data["edges"]]
+
+    dot = run_cli("analyze", "--format", "dot")
+    assert dot.code == 0 and dot.out.startswith("digraph pgmanager {")
+    assert '"table public.files" -> "table public.projects" [label="foreign-key"];' in dot.out
+
+
+def test_bad_input_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    missing = run_cli("analyze", str(tmp_path / "nope.sql"))
+    assert missing.code == 1 and "nope.sql: no such file or folder" in missing.err
+    assert "Traceback" not in missing.err and len(missing.err.strip().splitlines()) == 1
+
+    broken = tmp_path / "20990101000000_broken.sql"
+    broken.write_text("create table ok_table (id int);\nalter tabel x add column y int;\n")
+    result = run_cli("analyze", "--no-statements", str(broken))
+    assert result.code == 1
+    assert result.out.count("20990101000000_broken.sql:2:7: syntax error") == 1
