@@ -11,6 +11,7 @@ import copy
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
@@ -171,11 +172,26 @@ class PolicyInfo:
     command: str = "all"
     roles: tuple[str, ...] = ()
     permissive: bool = True
-    using_sql: str | None = None
-    check_sql: str | None = None
     using_node: ast.Node | None = field(default=None, repr=False, compare=False)
     check_node: ast.Node | None = field(default=None, repr=False, compare=False)
     defined_in: Where | None = None
+
+    # The SQL text of USING / WITH CHECK, printed from the nodes when first read (printing is slow).
+    @cached_property
+    def using_sql(self) -> str | None:
+        return deparse(self.using_node)
+
+    @cached_property
+    def check_sql(self) -> str | None:
+        return deparse(self.check_node)
+
+    def set_exprs(self, using: ast.Node | None, check: ast.Node | None) -> None:
+        if using is not None:
+            self.using_node = using
+            self.__dict__.pop("using_sql", None)
+        if check is not None:
+            self.check_node = check
+            self.__dict__.pop("check_sql", None)
 
 
 @dataclass
@@ -433,8 +449,7 @@ class SchemaModel:
         self.policies.append(PolicyInfo(
             name=node.policy_name or "", table=range_name(node.table), command=node.cmd_name or "all",
             roles=tuple(_role(r) for r in node.roles or ()), permissive=bool(node.permissive),
-            using_sql=deparse(node.qual), check_sql=deparse(node.with_check), using_node=node.qual,
-            check_node=node.with_check, defined_in=where))
+            using_node=node.qual, check_node=node.with_check, defined_in=where))
 
     def _on_AlterPolicyStmt(self, node: ast.AlterPolicyStmt, where: Where) -> None:
         table = range_name(node.table)
@@ -442,10 +457,7 @@ class SchemaModel:
             if p.table == table and p.name == node.policy_name:
                 if node.roles:
                     p.roles = tuple(_role(r) for r in node.roles)
-                if node.qual is not None:
-                    p.using_sql, p.using_node = deparse(node.qual), node.qual
-                if node.with_check is not None:
-                    p.check_sql, p.check_node = deparse(node.with_check), node.with_check
+                p.set_exprs(node.qual, node.with_check)
 
     def _on_CreateExtensionStmt(self, node: ast.CreateExtensionStmt, where: Where) -> None:
         if node.if_not_exists and node.extname in self.extensions:
