@@ -11,7 +11,8 @@ from tests.conftest import run_cli
 def test_text_json_and_dot() -> None:
     text = run_cli("analyze")
     assert text.code == 0, text.err
-    assert "migrations/20240301000000_add_files_project_updated_index.sql  [migration, outside a transaction" in text.out
+    header = "migrations/20240301000000_add_files_project_updated_index.sql  [migration, outside a transaction"
+    assert header in text.out
     assert "SHARE UPDATE EXCLUSIVE  public.files SCAN" in text.out
     assert "policy Files are readable with their project on public.files" in text.out
     assert "    calls function private.can_read_project" in text.out

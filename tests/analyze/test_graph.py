@@ -84,7 +84,7 @@ def test_graph_edges(tmp_path: Path) -> None:
     }
     assert expected <= edges, expected - edges
     # the CTE name is not a relation, the dropped trigger is gone, and built-ins are not nodes
-    assert not any("public.t" == target.split(" ", 1)[-1] for _, _, target in edges)
+    assert not any(target.split(" ", 1)[-1] == "public.t" for _, _, target in edges)
     assert not any("orders_log_old" in source for source, _, _ in edges)
     assert not any(target.endswith(("sum", "exists")) for _, _, target in edges)
 

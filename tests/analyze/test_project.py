@@ -26,7 +26,7 @@ def _edges(report: AnalyzeReport, kind: str) -> set[tuple[str, str]]:
 
 
 def test_every_migration_and_repeatable_is_analyzed(report: AnalyzeReport) -> None:
-    settings, project = api.load(ROOT)
+    _settings, project = api.load(ROOT)
     assert [f.file for f in report.files] == [f.display for f in [*project.migrations, *project.repeatables]]
     assert report.findings == []
     assert report.statements == sum(len(f.statements) for f in report.files) > 0

@@ -17,7 +17,8 @@ class AuthRlsInitplan(Rule):
     **Problem.** These functions are ``STABLE``: their value does not change during a query, but
     PostgreSQL still calls them once for every row the policy filters. On a large table the
     policy costs more than the query. Wrapped in a scalar subquery, the call becomes an
-    *InitPlan*: computed once per statement and reused for every row.
+    *InitPlan*: computed once per statement and reused for every row. A call inside a subquery
+    that has a ``FROM`` is reported too: it runs once per row of that subquery.
 
     **Solution.** Wrap each call in ``(select ...)``; ``pgmanager lint --fix`` does it::
 

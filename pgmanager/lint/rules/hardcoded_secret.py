@@ -17,8 +17,11 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a private key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
     ("a connection URL with a password",
      re.compile(r"\bpostgres(?:ql)?://[^\s:/@'\"]+:(?![$<{*])[^\s@'\"/]+@", re.IGNORECASE)),
-    ("a role password",
+    ("a password",  # create/alter role or user, and user mappings: options (password '...')
      re.compile(r"\b(?:create|alter)\s+(?:role|user)\b[^;]*?\bpassword\s+'(?P<pw>[^']+)'", re.IGNORECASE | re.DOTALL)),
+    ("a secret setting",  # alter database/role ... set app.jwt_secret = '...', set_config('app.api_key', '...')
+     re.compile(r"(?:\bset\s+\"?|set_config\s*\(\s*')[\w.]*(?:secret|password|api_key|apikey|token)[\w.]*\"?'?"
+                r"\s*(?:=|to|,)\s*'(?P<pw>[^']{8,})'", re.IGNORECASE)),
 )
 
 

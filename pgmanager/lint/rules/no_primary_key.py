@@ -26,7 +26,7 @@ class NoPrimaryKey(Rule):
     """
 
     name = "no-primary-key"
-    severity = Severity.WARNING
+    severity = Severity.INFO
     category = Category.PERFORMANCE
     help = "add a primary key (e.g. id bigint generated always as identity primary key)"
 

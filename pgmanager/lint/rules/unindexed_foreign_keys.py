@@ -27,7 +27,7 @@ class UnindexedForeignKeys(Rule):
     """
 
     name = "unindexed-foreign-keys"
-    severity = Severity.WARNING
+    severity = Severity.INFO
     category = Category.PERFORMANCE
     help = "create an index whose leading columns are the foreign key's columns"
 

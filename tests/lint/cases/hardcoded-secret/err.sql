@@ -29,3 +29,12 @@ insert into public.settings (key, value) values ('replica', 'postgresql://app:Pa
 -- expect: hardcoded-secret
 -- postgres://app:s3cret@db.example.com/app
 select 1;
+
+-- expect: hardcoded-secret
+alter database postgres set app.jwt_secret = 'super-secret-jwt-token-with-at-least-32-characters';
+
+-- expect: hardcoded-secret
+select set_config('app.api_key', 'a1b2c3d4e5f6g7h8', false);
+
+-- expect: hardcoded-secret
+create user mapping for current_user server reporting options (user 'app', password 'hunter22');

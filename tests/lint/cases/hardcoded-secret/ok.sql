@@ -14,3 +14,10 @@ insert into public.settings (key, value) values
     ('template', 'postgres://app:${PASSWORD}@db/app'),
     ('task', 'sk-8'),
     ('word', 'skeleton key');
+
+-- settings that are not secrets, and secrets taken from the environment at run time
+alter database postgres set app.settings.region = 'eu-west-1';
+
+select set_config('app.token_ttl', '3600', false);
+
+select set_config('app.api_key', current_setting('env.api_key'), false);
