@@ -119,7 +119,7 @@ def run(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = No
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=200)
-    ap.add_argument("--repeat", type=int, default=1, help="take the best of N runs per peer")
+    ap.add_argument("--repeat", type=int, default=3, help="rounds; the best of each peer is kept")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pgm-bench-"))
     paths = write_corpus(work, args.count)
@@ -129,17 +129,14 @@ def main() -> None:
     print(f"corpus: {len(paths)} migrations, {lines} lines ({lines / len(paths):.0f} per file)")
     bindir = find_local_bindir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "DATABASE_URL"))}
-    results: dict[str, float] = {}
     with open_sandbox("local" if bindir else "auto") as box:
         admin = box.dsn()
 
-        def best(label: str, prepare: Callable[[], None], fn: Callable[[], None]) -> None:
-            times = []
-            for _ in range(args.repeat):
-                prepare()
-                times.append(timed(fn))
-            results[label] = min(times)
-            print(f"  measured {label}: {results[label]:.2f} s", flush=True)
+        times: dict[str, list[float]] = {}
+
+        def measure(label: str, prepare: Callable[[], None], fn: Callable[[], None]) -> None:
+            prepare()
+            times.setdefault(label, []).append(timed(fn))
 
         def psql() -> None:
             run([PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f", str(concat), box.dsn("b_psql")], env)
@@ -166,15 +163,25 @@ def main() -> None:
         def pgmanager() -> None:
             run([sys.executable, "-m", "pgmanager", "migrate", "-C", str(work), "--dsn", box.dsn("b_pgm")], env)
 
-        best("psql -1 -f", lambda: fresh_db(admin, "b_psql"), psql)
-        best("psycopg, tx per file", lambda: fresh_db(admin, "b_psycopg"), per_file)
-        best("yoyo apply --batch", lambda: fresh_db(admin, "b_yoyo"), yoyo)
-        best("pgmanager migrate", lambda: fresh_db(admin, "b_pgm"), pgmanager)
-
         def plan() -> None:
             run([sys.executable, "-m", "pgmanager", "plan", "-C", str(work), "--dsn", box.dsn("b_pgm")], env)
 
-        results["pgmanager plan (all applied)"] = min(timed(plan) for _ in range(max(args.repeat, 3)))
+        def plan_in_process() -> None:
+            from pgmanager import api
+
+            settings, project = api.load(work)
+            api.plan(settings, project, box.dsn("b_pgm"))
+
+        # Rounds interleave the peers so that a busy machine slows them alike; the best of each is kept.
+        for r in range(args.repeat):
+            measure("psql -1 -f", lambda: fresh_db(admin, "b_psql"), psql)
+            measure("psycopg, tx per file", lambda: fresh_db(admin, "b_psycopg"), per_file)
+            measure("yoyo apply --batch", lambda: fresh_db(admin, "b_yoyo"), yoyo)
+            measure("pgmanager migrate", lambda: fresh_db(admin, "b_pgm"), pgmanager)
+            measure("pgmanager plan (all applied)", lambda: None, plan)
+            measure("  of which in-process api.plan", lambda: None, plan_in_process)
+            print(f"  round {r + 1}: " + ", ".join(f"{k.strip()} {v[-1]:.2f}" for k, v in times.items()), flush=True)
+        results = {k: min(v) for k, v in times.items()}
         with psycopg.connect(box.dsn("b_pgm")) as conn:
             n = conn.execute("select count(*) from pgmanager.schema_history").fetchone()
             assert n and n[0] == len(paths), f"pgmanager recorded {n} of {len(paths)}"
