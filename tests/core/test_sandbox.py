@@ -221,8 +221,9 @@ def test_keep_leaves_a_failed_sandbox_for_inspection(cli, project_copy: Path) ->
             assert names
     finally:
         port = psycopg.conninfo.conninfo_to_dict(dsn)["port"]
+        assert kept
         for folder in kept:
-            if f"-p {port}" in (folder / "data" / "postmaster.opts").read_text():
+            if f'"-p" "{port}"' in (folder / "data" / "postmaster.opts").read_text():
                 from pgmanager.sandbox import LocalCluster
 
                 LocalCluster(bindir=Path((folder / "bindir").read_text()), folder=folder, port=0).destroy()
