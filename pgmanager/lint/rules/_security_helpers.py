@@ -281,10 +281,13 @@ def view_columns(query: ast.Node | None) -> ViewColumns:
     return ViewColumns(tuple(names), tuple(stars))
 
 
-def view_statement(ctx: ProjectContext, where: Where | None) -> ast.ViewStmt | None:
-    """The CREATE VIEW statement at ``where``."""
+def view_query(ctx: ProjectContext, where: Where | None) -> ast.Node | None:
+    """The query of the CREATE [MATERIALIZED] VIEW statement at ``where``."""
     stmt = statement_at(ctx, where)
-    return stmt.node if stmt is not None and isinstance(stmt.node, ast.ViewStmt) else None
+    node = stmt.node if stmt is not None else None
+    if isinstance(node, ast.ViewStmt | ast.CreateTableAsStmt):
+        return node.query
+    return None
 
 
 def statement_at(ctx: ProjectContext, where: Where | None) -> Statement | None:

@@ -21,13 +21,16 @@ def _element(p: ast.IndexElem) -> tuple[str, ...]:
     return (key, str(int(p.ordering or 0)), str(int(p.nulls_ordering or 0)), opclass, collation)
 
 
-def _signature(ctx: ProjectContext, ix: IndexInfo) -> Signature:
-    """What makes two indexes interchangeable: method, keys (with order, opclass, collation), predicate."""
+def _signature(ctx: ProjectContext, ix: IndexInfo) -> Signature | None:
+    """What makes two indexes interchangeable: method, keys (with order, opclass, collation), predicate.
+    None for an index the rule cannot compare (an exclusion constraint's)."""
     stmt = statement_at(ctx, ix.defined_in)
     node = stmt.node if stmt is not None else None
     if isinstance(node, ast.IndexStmt) and (node.idxname or "") == ix.name:
         elems = tuple(_element(p) for p in node.indexParams or () if isinstance(p, ast.IndexElem))
         return (node.accessMethod or "btree", elems, deparse(node.whereClause))
+    if not ix.unique:
+        return None  # an exclusion constraint: its own operators and method
     # a unique constraint: a plain btree over its columns
     return ("btree", tuple((c, "0", "0", "", "") for c in ix.columns), ix.where)
 
@@ -61,14 +64,14 @@ class DuplicateIndex(Rule):
         if table.primary_key:
             seen[("btree", tuple((c, "0", "0", "", "") for c in table.primary_key), None)] = "the primary key"
         for ix in table.indexes:
-            if not ix.name:
-                continue  # an exclusion constraint: its own kind of index
             sig = _signature(ctx, ix)
+            if sig is None:
+                continue
             first = seen.get(sig)
             if first is None:
-                seen[sig] = f"index {ix.name}"
+                seen[sig] = f"index {ix.name}" if ix.name else "an index"
                 continue
             cols = ", ".join(ix.columns)
             where = f" where {ix.where}" if ix.where else ""
-            yield from report_at(ctx, ix.defined_in,
-                                 f"index {ix.name} on {table.name} ({cols}){where} duplicates {first}")
+            label = f"index {ix.name}" if ix.name else "an unnamed index"
+            yield from report_at(ctx, ix.defined_in, f"{label} on {table.name} ({cols}){where} duplicates {first}")

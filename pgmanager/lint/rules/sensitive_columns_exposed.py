@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from ...models import Severity, SqlFile
 from .._base import Category, ProjectContext, Rule, Violation
 from .._schema import TableInfo, ViewInfo
-from ._security_helpers import applies_to, is_exposed, is_sensitive_column, report_at, view_columns, view_statement
+from ._security_helpers import applies_to, is_exposed, is_sensitive_column, report_at, view_columns, view_query
 
 
 class SensitiveColumnsExposed(Rule):
@@ -58,10 +58,10 @@ class SensitiveColumnsExposed(Rule):
     def _view(self, ctx: ProjectContext, view: ViewInfo) -> Iterable[tuple[SqlFile, Violation]]:
         if view.security_invoker and not view.materialized:
             return  # the tables' own protection applies; the table check covers them
-        node = view_statement(ctx, view.defined_in)
-        if node is None:
+        query = view_query(ctx, view.defined_in)
+        if query is None:
             return
-        out = view_columns(node.query)
+        out = view_columns(query)
         cols = [c for c in out.names if is_sensitive_column(c)]
         for star in out.stars:
             table = ctx.schema.tables.get(star)

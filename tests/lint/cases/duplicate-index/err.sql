@@ -22,3 +22,9 @@ create index idx_orders_open on public.orders (lower(status)) where status <> 'd
 
 -- expect: duplicate-index
 create index idx_orders_open_2 on public.orders (lower(status)) where status <> 'done';
+
+-- unnamed indexes get a name from PostgreSQL: still duplicates
+create index on public.orders (lower(status), customer_id);
+
+-- expect: duplicate-index
+create index on public.orders (lower(status), customer_id);

@@ -22,3 +22,8 @@ create index idx_orders_customer_open on public.orders (customer_id) where statu
 drop index public.idx_orders_customer;
 
 create index idx_orders_customer_v2 on public.orders (customer_id);
+
+-- an exclusion constraint is an index of its own kind
+alter table public.orders add constraint orders_no_overlap exclude using gist (customer_id with =);
+
+create index on public.orders (status);

@@ -36,3 +36,8 @@ select id, credit_card from public.payments;
 -- expect: sensitive-columns-exposed
 create view public.payment_all as
 select p.* from public.payments as p;
+
+-- a materialized view has no RLS at all
+-- expect: sensitive-columns-exposed
+create materialized view public.payment_cache as
+select owner_id, credit_card from public.payments;
