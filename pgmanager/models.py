@@ -257,6 +257,7 @@ class VerifyReport(Model):
 
     @property
     def failures(self) -> int:
+        """Matrix rules broken, cells, spec cases, pgTAP points and fuzzed tables failed, mutants survived."""
         return (len(self.problems) + sum(not c.passed for c in self.matrix) + sum(not c.passed for c in self.cases)
                 + sum(not t.passed and t.directive != "TODO" for t in self.tap) + sum(not f.passed for f in self.fuzz)
                 + sum(m.survived for m in self.mutants))
@@ -373,6 +374,8 @@ class LintReport(Model):
     fixes_applied: int = 0
     cached_files: int = Field(default=0, description="files whose rule findings came from the cache")
     styled_files: int = Field(default=0, description="files sqlfluff actually linted (not cached)")
+    model_files_parsed: int = Field(default=0, description="files parsed only to rebuild the schema model "
+                                    "(the rest came from a snapshot)")
     timings_ms: dict[str, float] = {}
 
     def count(self, severity: Severity) -> int:

@@ -11,6 +11,7 @@ import pytest
 
 from pgmanager import api
 from pgmanager.errors import InputError
+from pgmanager.models import VerifyReport
 from pgmanager.sandbox import DockerProvider
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +46,7 @@ def test_failures_are_reported_per_case_and_the_rest_still_runs(project_copy: Pa
     res = cli("verify", "--only", "specs", "--format", "json", cwd=project_copy)
     assert res.code == 1, res.err
     report = json.loads(res.out)
+    assert VerifyReport.model_validate_json(res.out).failures == 2  # the JSON is the model itself
     by_name = {c["name"]: c for c in report["cases"]}
     assert len(by_name) >= 50  # every case ran
     wrong = by_name["wrong count"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
@@ -163,6 +165,8 @@ def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | No
     pgTAP (supabase/tests/*.sql), leak fuzzing and, with --mutate, mutation testing. Exit 1 on any failure."""
     if output is not None and fmt == "text":
         raise click.UsageError("--output writes a machine-readable report: add --format json or --format junit")
+    # hypothesis caches what it learns in ./.hypothesis; keep the user's project folder clean
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "pgmanager-hypothesis"))
     settings, project = load(project_dir)
     report = api.verify(settings, project, sandbox=sandbox, sandbox_dsn=sandbox_dsn, keep=keep, mutate=mutate,
                         examples=examples, parts=only or PARTS)
