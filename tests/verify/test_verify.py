@@ -43,6 +43,11 @@ def test_failures_are_reported_per_case_and_the_rest_still_runs(project_copy: Pa
         "  - name: a committed case runs on its own clone\n    as: alice\n    commit: true\n"
         "    sql: insert into public.projects (name, user_id) values ('kept', '00000000-0000-0000-0000-00000000000a')\n"
         "    affected: 1\n")
+    (project_copy / "policies" / "tests" / "extra.sql").write_text(
+        "insert into public.projects (name, user_id) values ('From fixture', '00000000-0000-0000-0000-00000000000a');")
+    (project_copy / "policies" / "tests" / "with_fixture.yaml").write_text(
+        "fixtures: [extra.sql]\ncases:\n  - name: the fixture's row is there\n    as: alice\n"
+        "    sql: select count(*) from public.projects\n    rows: [3]\n")
     res = cli("verify", "--only", "specs", "--format", "json", cwd=project_copy)
     assert res.code == 1, res.err
     report = json.loads(res.out)
@@ -55,6 +60,8 @@ def test_failures_are_reported_per_case_and_the_rest_still_runs(project_copy: Pa
     error = by_name["a sql error fails this case only"]
     assert error["sqlstate"] == "42P01" and not error["passed"]
     assert by_name["fine"]["passed"] and by_name["a committed case runs on its own clone"]["passed"]
+    assert by_name["the fixture's row is there"]["passed"]  # and rolled back: alice still owns 2 elsewhere
+    assert by_name["alice sees the projects she owns"]["passed"]
     assert sum(not c["passed"] for c in report["cases"]) == 2
 
 
