@@ -281,18 +281,33 @@ def view_columns(query: ast.Node | None) -> ViewColumns:
     return ViewColumns(tuple(names), tuple(stars))
 
 
-def view_query(ctx: ProjectContext, where: Where | None) -> ast.Node | None:
+def view_query(ctx: ProjectContext, where: Where | None, index: StatementIndex | None = None) -> ast.Node | None:
     """The query of the CREATE [MATERIALIZED] VIEW statement at ``where``."""
-    stmt = statement_at(ctx, where)
+    stmt = statement_at(ctx, where, index)
     node = stmt.node if stmt is not None else None
     if isinstance(node, ast.ViewStmt | ast.CreateTableAsStmt):
         return node.query
     return None
 
 
-def statement_at(ctx: ProjectContext, where: Where | None) -> Statement | None:
+StatementIndex = dict[Where, Statement]
+
+
+def statement_index(ctx: ProjectContext) -> StatementIndex:
+    """Every statement of the project by (file, line), first one of a line: one pass, then lookups."""
+    index: StatementIndex = {}
+    for doc in ctx.docs:
+        for stmt in doc.statements:
+            index.setdefault((doc.file.display, stmt.line), stmt)
+    return index
+
+
+def statement_at(ctx: ProjectContext, where: Where | None, index: StatementIndex | None = None) -> Statement | None:
+    """The statement defined at ``where`` (file display, line)."""
     if where is None:
         return None
+    if index is not None:
+        return index.get(where)
     doc = ctx.doc_for(where[0])
     if doc is None:
         return None

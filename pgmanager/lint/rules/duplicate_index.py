@@ -9,7 +9,7 @@ from pglast import ast
 from ...models import Severity, SqlFile
 from .._base import Category, ProjectContext, Rule, Violation
 from .._schema import IndexInfo, TableInfo, deparse
-from ._security_helpers import report_at, statement_at
+from ._security_helpers import StatementIndex, report_at, statement_at, statement_index
 
 Signature = tuple[str, tuple[tuple[str, ...], ...], str | None]
 
@@ -21,10 +21,10 @@ def _element(p: ast.IndexElem) -> tuple[str, ...]:
     return (key, str(int(p.ordering or 0)), str(int(p.nulls_ordering or 0)), opclass, collation)
 
 
-def _signature(ctx: ProjectContext, ix: IndexInfo) -> Signature | None:
+def _signature(ctx: ProjectContext, ix: IndexInfo, index: StatementIndex) -> Signature | None:
     """What makes two indexes interchangeable: method, keys (with order, opclass, collation), predicate.
     None for an index the rule cannot compare (an exclusion constraint's)."""
-    stmt = statement_at(ctx, ix.defined_in)
+    stmt = statement_at(ctx, ix.defined_in, index)
     node = stmt.node if stmt is not None else None
     if isinstance(node, ast.IndexStmt) and (node.idxname or "") == ix.name:
         elems = tuple(_element(p) for p in node.indexParams or () if isinstance(p, ast.IndexElem))
@@ -56,15 +56,18 @@ class DuplicateIndex(Rule):
     help = "drop one of the two indexes (keep the unique one, or the primary key)"
 
     def check_project(self, ctx: ProjectContext) -> Iterable[tuple[SqlFile, Violation]]:
+        index = statement_index(ctx)
         for table in ctx.schema.tables.values():
-            yield from self._table(ctx, table)
+            if len(table.indexes) + bool(table.primary_key) > 1:
+                yield from self._table(ctx, table, index)
 
-    def _table(self, ctx: ProjectContext, table: TableInfo) -> Iterable[tuple[SqlFile, Violation]]:
+    def _table(self, ctx: ProjectContext, table: TableInfo,
+               index: StatementIndex) -> Iterable[tuple[SqlFile, Violation]]:
         seen: dict[Signature, str] = {}
         if table.primary_key:
             seen[("btree", tuple((c, "0", "0", "", "") for c in table.primary_key), None)] = "the primary key"
         for ix in table.indexes:
-            sig = _signature(ctx, ix)
+            sig = _signature(ctx, ix, index)
             if sig is None:
                 continue
             first = seen.get(sig)

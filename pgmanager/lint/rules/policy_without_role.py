@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pglast import ast
+from pglast.enums import RoleSpecType
 
 from ...models import Severity
 from ...parse import Statement
@@ -35,6 +36,10 @@ class PolicyWithoutRole(Rule):
 
     def check_statement(self, stmt: Statement, ctx: FileContext) -> Iterable[Violation]:
         node = stmt.node
-        if isinstance(node, ast.CreatePolicyStmt) and not has_to_clause(stmt):
+        if not isinstance(node, ast.CreatePolicyStmt):
+            return
+        roles = node.roles or ()
+        only_public = len(roles) == 1 and getattr(roles[0], "roletype", None) == RoleSpecType.ROLESPEC_PUBLIC
+        if only_public and not has_to_clause(stmt):  # the AST says public either way: read the text
             yield Violation(f"policy {node.policy_name!r} has no TO clause: it applies to every role, anon included",
                             stmt)
