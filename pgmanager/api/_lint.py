@@ -60,7 +60,8 @@ def lint(settings: Settings, project: Project, paths: Iterable[Path] | None = No
         ok=not any(f.severity.rank >= threshold.rank for f in findings), fail_on=threshold,
         files=len(outcome.files), statements=outcome.statements, findings=findings, rules=infos,
         fixed_files=sorted(fixed), fixes_applied=applied, cached_files=outcome.cached_files,
-        styled_files=runner.linted if runner is not None else 0, timings_ms=timings)
+        styled_files=runner.linted if runner is not None else 0, model_files_parsed=outcome.parsed_for_model,
+        timings_ms=timings)
 
 
 def _write_fixes(outcome: LintOutcome) -> int:

@@ -8,9 +8,11 @@ linted against). The project-wide entry is keyed by the whole chain.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Any
 
 from ..models import Finding
 from ._ignores import Ignore
+from ._schema import SchemaModel
 
 MAX_ENTRIES = 20_000
 
@@ -87,3 +90,48 @@ class LintCache:
             os.replace(tmp, self.path)
         except OSError:
             pass  # a read-only checkout lints fine, only slower next time
+
+
+class SnapshotStore:
+    """Pickled schema models by chain key, so a warm run rebuilds the model before a changed file
+    from the nearest snapshot instead of parsing every earlier file again."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder / "models"
+        try:
+            self.names = {p.stem for p in self.folder.glob("*.pickle")}
+        except OSError:
+            self.names = set()
+        self.used: set[str] = set()
+
+    def has(self, key: str) -> bool:
+        return key in self.names
+
+    def load(self, key: str) -> SchemaModel | None:
+        try:
+            with open(self.folder / f"{key}.pickle", "rb") as fh:
+                model = pickle.load(fh)
+        except (OSError, pickle.PickleError, EOFError, AttributeError, TypeError, ValueError):
+            return None  # a damaged or outdated snapshot: replay instead
+        self.used.add(key)
+        return model if isinstance(model, SchemaModel) else None
+
+    def save(self, key: str, model: SchemaModel) -> None:
+        self.used.add(key)
+        if key in self.names:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.folder / f"{key}.pickle")
+            self.names.add(key)
+        except OSError:
+            pass
+
+    def prune(self, keep: set[str]) -> None:
+        """Drop snapshots of other states of the project than ``keep`` (this run's snapshot points)."""
+        for name in self.names - keep - self.used:
+            with contextlib.suppress(OSError):
+                (self.folder / f"{name}.pickle").unlink()

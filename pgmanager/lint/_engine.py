@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 from ..config import Settings
@@ -20,9 +21,10 @@ from ..models import FileKind, Finding, Severity, SqlFile
 from ..parse import SqlDocument, parse_file
 from ..project import Project, read_sql_file
 from ._base import FileContext, Fix, ProjectContext, Rule, Violation, registry
-from ._cache import LintCache
+from ._cache import LintCache, SnapshotStore
 from ._config import LintConfig
 from ._ignores import UNUSED_IGNORE, Ignore, apply_ignores, ignores_of
+from ._replay import Replay
 from ._schema import SchemaModel
 
 StyleRunner = Callable[[list[SqlFile]], dict[str, list[Finding]]]
@@ -40,6 +42,8 @@ class LintOutcome:
     rules: list[str] = field(default_factory=list)
     cached_files: int = 0
     styled_files: int = 0
+    parsed_for_model: int = 0
+    """Files parsed only to rebuild the schema model (the rest came from a snapshot or was not needed)."""
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -166,16 +170,20 @@ class Linter:
 
         per_file: dict[str, list[Finding]] = {}
         ignores: dict[str, list[Ignore]] = {}
-        model = SchemaModel()
-        pending: list[SqlFile] = []  # applied files not yet replayed onto the model
         chain = hashlib.sha256(self.version.encode())
+        chains = []
+        for f in applied:
+            chains.append(chain.hexdigest())
+            chain.update(f"{f.kind}:{f.display}:{f.checksum}\n".encode())
+        chains.append(chain.hexdigest())
+        # Snapshot where edits happen: before the newest migration and before the first repeatable.
+        # (Not at the end: the project rules' findings are cached under the same key.)
+        migrations = [i for i, f in enumerate(applied) if f.kind == FileKind.MIGRATION]
+        points = {p for p in ((migrations[-1], migrations[-1] + 1) if migrations else ()) if p < len(applied)}
+        store = SnapshotStore(self.cache.folder) if self.cache is not None else None
+        replay = Replay(applied, chains, store, points)
 
-        def catch_up() -> None:
-            for f in pending:
-                model.apply_document(parse_file(f))
-            pending.clear()
-
-        def lint_one(f: SqlFile, key: str) -> None:
+        def lint_one(f: SqlFile, key: str, position: int) -> None:
             entry = self.cache.get(key) if self.cache is not None and not self.collect_fixes else None
             if entry is not None:
                 per_file[f.display] = entry.findings
@@ -183,7 +191,7 @@ class Linter:
                 out.cached_files += 1
                 out.statements += entry.statements
                 return
-            catch_up()
+            model = replay.before(position)
             doc = parse_file(f)
             found, fixes = self.lint_document(doc, model)
             per_file[f.display] = found
@@ -193,19 +201,17 @@ class Linter:
             if self.cache is not None:
                 self.cache.put(key, found, ignores[f.display], len(doc.statements))
 
-        for f in applied:
-            key = chain.hexdigest()
+        for i, f in enumerate(applied):
             if f.path in target_paths:
-                lint_one(f, self.cache.key("file", key, f.display, f.kind, f.checksum) if self.cache else "")
-            chain.update(f"{f.kind}:{f.display}:{f.checksum}\n".encode())
-            pending.append(f)
+                lint_one(f, self.cache.key("file", chains[i], f.display, f.kind, f.checksum) if self.cache else "", i)
         t1 = time.perf_counter()
         out.timings_ms["rules"] = round((t1 - t0) * 1000, 3)
 
-        final_key = chain.hexdigest()
+        final_key, end = chains[-1], len(applied)
         for f in targets:  # rollbacks and the seed: linted against the final schema, never applied
             if f.display not in per_file:
-                lint_one(f, self.cache.key("file", final_key, f.display, f.kind, f.checksum) if self.cache else "")
+                key = self.cache.key("file", final_key, f.display, f.kind, f.checksum) if self.cache else ""
+                lint_one(f, key, end)
 
         project_rules = [r for r in self.rules if r.is_project_rule()]
         if project_rules:
@@ -214,7 +220,7 @@ class Linter:
             if entry is not None:
                 project_found = entry.findings
             else:
-                catch_up()
+                model = replay.before(end)
                 project_found = self.run_project_rules(project_rules, applied, model, out.fixes)
                 if self.cache is not None:
                     self.cache.put(key, project_found, [], 0)
@@ -243,24 +249,55 @@ class Linter:
         out.findings = findings
         if self.cache is not None:
             self.cache.save()
+        if store is not None:
+            store.prune({chains[j] for j in points})
+        out.parsed_for_model = replay.parsed
         out.timings_ms["total"] = round((time.perf_counter() - t0) * 1000, 3)
         return out
 
     def run_project_rules(self, rules: list[Rule], applied: list[SqlFile], model: SchemaModel,
                           fixes: list[tuple[Finding, Fix]]) -> list[Finding]:
-        docs = [parse_file(f) for f in applied]
-        by_display = {d.file.display: d for d in docs}
+        docs = LazyDocs(applied)
         ctx = ProjectContext(docs=docs, schema=model, exposed_schemas=list(self.settings.exposed_schemas),
                              settings=self.settings)
         found: list[Finding] = []
         for rule in rules:
             for file, v in rule.check_project(ctx):
-                doc = by_display.get(file.display) or parse_file(file)
+                doc = parse_file(file)  # cached by checksum: parsed once per run at most
                 f = self.finding(rule, v, doc)
                 found.append(f)
                 if v.fix is not None:
                     fixes.append((f, v.fix))
         return found
+
+
+class LazyDocs(list[SqlDocument]):
+    """The project's documents, parsed when a project rule first reads them (most rules only read the
+    schema model, which may come from a snapshot)."""
+
+    def __init__(self, files: list[SqlFile]) -> None:
+        super().__init__()
+        self._files: list[SqlFile] | None = files
+
+    def _load(self) -> None:
+        if self._files is not None:
+            files, self._files = self._files, None
+            super().extend(parse_file(f) for f in files)
+
+    def __iter__(self) -> Iterator[SqlDocument]:
+        self._load()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._load()
+        return super().__len__()
+
+    def __getitem__(self, i: Any) -> Any:
+        self._load()
+        return super().__getitem__(i)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
 
 
 def worst(findings: Iterable[Finding]) -> Severity | None:

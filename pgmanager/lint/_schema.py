@@ -12,7 +12,9 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
+import pglast
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
 from pglast.stream import RawStream
@@ -31,6 +33,14 @@ def deparse(node: ast.Node | None) -> str | None:
         return str(RawStream()(node))
     except Exception:  # a node the printer does not know: the model stays usable without its text
         return None
+
+
+def parse_expression(sql: str | None) -> ast.Node | None:
+    """The AST of one SQL expression (the inverse of :func:`deparse`)."""
+    if sql is None:
+        return None
+    stmt = pglast.parse_sql(f"select {sql}")[0].stmt
+    return stmt.targetList[0].val if isinstance(stmt, ast.SelectStmt) and stmt.targetList else None
 
 
 def type_name(tn: ast.TypeName | None) -> str:
@@ -84,6 +94,13 @@ class ColumnInfo:
     def has_default(self) -> bool:
         return self._default_sql is not None or self._default_node is not None
 
+    def __getstate__(self) -> tuple[str, bool, str | None]:
+        return (self.type_name, self.not_null, self.default_sql)  # snapshots keep text, not nodes
+
+    def __setstate__(self, state: tuple[str, bool, str | None]) -> None:
+        self.type_name, self.not_null, self._default_sql = state
+        self._default_node = None
+
     def __repr__(self) -> str:
         return f"ColumnInfo({self.type_name!r}, not_null={self.not_null}, default_sql={self.default_sql!r})"
 
@@ -104,13 +121,18 @@ class IndexInfo:
     """The predicate of a partial index (``where`` is its SQL)."""
     defined_in: Where | None = None
 
-    @property
+    @cached_property
     def where(self) -> str | None:
         return deparse(self.where_node)
 
     @property
     def partial(self) -> bool:
-        return self.where_node is not None
+        return self.where_node is not None or self.__dict__.get("where") is not None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__, where=self.where)  # snapshots keep text, not nodes
+        state["where_node"] = None
+        return state
 
 
 @dataclass
@@ -184,6 +206,16 @@ class PolicyInfo:
     @cached_property
     def check_sql(self) -> str | None:
         return deparse(self.check_node)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__, using_sql=self.using_sql, check_sql=self.check_sql)
+        state["using_node"] = state["check_node"] = None  # snapshots keep text: printing is slow, loading too
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.using_node = parse_expression(state.get("using_sql"))
+        self.check_node = parse_expression(state.get("check_sql"))
 
     def set_exprs(self, using: ast.Node | None, check: ast.Node | None) -> None:
         if using is not None:

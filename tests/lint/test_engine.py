@@ -131,3 +131,18 @@ def test_fix_rewrites_the_file_and_clears_the_findings(project_copy: Path) -> No
 
 def test_rule_docs_are_up_to_date() -> None:
     assert docs_main(["--check"]) == 0, "run: python -m pgmanager.lint.docs"
+
+
+def test_warm_run_after_editing_the_newest_migration_uses_a_model_snapshot(project_copy: Path) -> None:
+    newest = sorted((project_copy / "migrations").glob("2*[0-9]_*.sql"))
+    newest = [p for p in newest if not p.name.endswith(".rollback.sql")][-1]
+    first = _lint(project_copy)
+    later = 1 + len(list((project_copy / "policies").glob("*.sql"))) + len(list((project_copy / "views").glob("*.sql")))
+    assert first.model_files_parsed > later
+    newest.write_text(newest.read_text() + "\ncreate index users_email_idx on public.users (email);\n")
+    warm = _lint(project_copy)
+    cold = _lint(project_copy, cache=False)
+    assert warm.findings == cold.findings
+    assert any(f.rule == "require-concurrent-index-creation" for f in warm.findings)
+    # the model before the newest migration came from a snapshot: only it and the repeatables were parsed
+    assert warm.model_files_parsed == later
