@@ -99,6 +99,16 @@ def test_paths_select_files_and_a_new_file_is_analyzed_after_the_project(tmp_pat
     assert ("public.projects", "public.users") in _edges(new, "foreign-key")
 
 
+def test_rollbacks_and_the_auth_emulation_are_analyzed_when_named() -> None:
+    settings, project = api.load(ROOT)
+    report = api.analyze(settings, project, [ROOT / "migrations", ROOT / "sql" / "supabase_auth.sql"])
+    kinds = {f.file: f.kind.value for f in report.files}
+    assert kinds["sql/supabase_auth.sql"] == "auth_emulation"
+    rollback = next(f for f in report.files if f.file.endswith("add_updated_at_triggers.rollback.sql"))
+    assert rollback.kind == "rollback" and {str(o) for o in rollback.dropped} >= {"function public.set_updated_at"}
+    assert sum(k == "migration" for k in kinds.values()) == len(project.migrations)
+
+
 def test_bad_paths(tmp_path: Path) -> None:
     settings, project = api.load(ROOT)
     with pytest.raises(InputError, match="no such file"):
