@@ -183,17 +183,23 @@ def call_span(text: str, start: int) -> tuple[int, int] | None:
 _META_KEYS = {"user_metadata", "raw_user_meta_data"}
 
 
+def _names_user_metadata(text: str) -> bool:
+    """A JSON key or path naming user_metadata: 'user_metadata', '{user_metadata,role}', '{"user_metadata": ...}'."""
+    t = text.strip()
+    return t in _META_KEYS or t.startswith(("{user_metadata", "{raw_user_meta_data")) or '"user_metadata"' in t
+
+
 def user_metadata_refs(expr: ast.Node) -> list[int]:
-    """Locations where an expression reads user-editable metadata (JWT user_metadata, raw_user_meta_data)."""
+    """Locations where an expression reads user-editable metadata: a JSON key or path naming
+    ``user_metadata`` (``->``, ``->>``, ``#>>``, ``@>``, ``jsonb_extract_path`` alike) or the
+    ``raw_user_meta_data`` column."""
     found: list[int] = []
 
     class _V(visitors.Visitor):
-        def visit_A_Expr(self, ancestors: object, node: ast.A_Expr) -> None:
-            op = [getattr(n, "sval", "") for n in node.name or ()]
-            if op and op[-1] in ("->", "->>", "#>", "#>>") and isinstance(node.rexpr, ast.A_Const):
-                key = str(getattr(node.rexpr.val, "sval", "") or "").strip("{}").split(",")[0].strip().strip('"')
-                if key in _META_KEYS:
-                    found.append(node.location or 0)
+        def visit_A_Const(self, ancestors: object, node: ast.A_Const) -> None:
+            sval = getattr(node.val, "sval", None)
+            if isinstance(sval, str) and _names_user_metadata(sval):
+                found.append(getattr(node, "location", None) or 0)  # pglast keeps no location for constants
 
         def visit_ColumnRef(self, ancestors: object, node: ast.ColumnRef) -> None:
             last = getattr((node.fields or ())[-1], "sval", None) if node.fields else None

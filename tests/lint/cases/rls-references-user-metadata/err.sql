@@ -16,3 +16,11 @@ create policy "tenant reads" on public.reports for select to authenticated
 -- expect: rls-references-user-metadata
 create policy "tenant writes" on public.reports for insert to authenticated
     with check (tenant = ((select auth.jwt()) #>> '{user_metadata,tenant}'));
+
+-- expect: rls-references-user-metadata
+create policy "plan readers" on public.reports for select to authenticated
+    using (jsonb_extract_path_text((select auth.jwt()), 'user_metadata', 'plan') = 'pro');
+
+-- expect: rls-references-user-metadata
+create policy "admins write" on public.reports for update to authenticated
+    using ((select auth.jwt()) @> '{"user_metadata": {"admin": true}}');
