@@ -30,7 +30,7 @@ from ..models import FileKind, Plan, Step, StepResult
 from ..parse import SqlDocument, Statement, used_names
 from ..project import normalize
 from . import history
-from .script import RESET_TIMEOUTS, Timeouts, drop_invalid_index_sql, timeouts_sql
+from .script import RESET_TIMEOUTS, Timeouts, as_text, drop_invalid_index_sql, timeouts_sql
 
 ProgressFn = Callable[[Step, int, int], None]
 EventFn = Callable[[str], None]
@@ -43,6 +43,14 @@ __all__ = ["Applier", "LockTimeout", "StepFailed", "Timeouts", "rollback_step", 
 
 class LockTimeout(DatabaseError):
     """A statement gave up waiting for a lock, after every retry."""
+
+
+class _Unplaced(Exception):
+    """Internal: a file sent in one query failed without an error position."""
+
+    def __init__(self, step: Step, doc: SqlDocument, exc: psycopg.Error) -> None:
+        super().__init__(str(exc))
+        self.step, self.doc, self.exc = step, doc, exc
 
 
 class StepFailed(Exception):
@@ -59,10 +67,16 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def statement_error(doc: SqlDocument, stmt: Statement, exc: psycopg.Error) -> DatabaseError:
-    """A database error pointed at file:line:col of the statement (or the exact token)."""
+def statement_error(doc: SqlDocument, stmt: Statement, exc: psycopg.Error, absolute: int | None = None
+                    ) -> DatabaseError:
+    """A database error pointed at file:line:col of the statement (or the exact token).
+
+    ``absolute``: the error's offset in the whole file, when the file was sent in one query."""
     pos = getattr(exc.diag, "statement_position", None)
-    offset = stmt.start + int(pos) - 1 if pos and str(pos).isdigit() else stmt.start
+    if absolute is not None:
+        offset = absolute
+    else:
+        offset = stmt.start + int(pos) - 1 if pos and str(pos).isdigit() else stmt.start
     line, col = doc.position(offset)
     state = exc.sqlstate or ""
     return DatabaseError(f"{_first_line(exc)}{f' ({state})' if state else ''}",
@@ -110,6 +124,7 @@ class Applier:
         self.on_event = on_event
         self.sleep = sleep
         self.schema = settings.history_schema
+        self._batch: list[Step] = []
 
     # -- public
 
@@ -132,6 +147,7 @@ class Applier:
     def apply_step(self, step: Step) -> StepResult:
         doc = self.docs[step.file]
         timeouts = Timeouts.for_doc(self.settings, doc)
+        self._batch = []
         try:
             if step.transactional:
                 return self._with_retries(doc, timeouts, lambda: self._transactional([step], timeouts)[0])
@@ -155,21 +171,63 @@ class Applier:
             raise statement_error(doc, stmt, exc) from None
 
     def _transactional(self, steps: Sequence[Step], timeouts: Timeouts) -> list[StepResult]:
+        """Each file is sent as one simple query (one round trip), its history row with it; a failure is
+        pointed at its statement from the error position, or by replaying the file in a rolled-back
+        transaction when the server gives no position (runtime errors)."""
         results = []
-        with self.conn.transaction():
-            self.conn.execute(timeouts_sql(timeouts, local=True))
-            for step in steps:
-                doc = self.docs[step.file]
-                t0 = time.perf_counter()
+        try:
+            with self.conn.transaction():
+                self.conn.execute(timeouts_sql(timeouts, local=True))
+                for step in steps:
+                    doc = self.docs[step.file]
+                    t0 = time.perf_counter()
+                    self._exec_file(step, doc)
+                    ms = (time.perf_counter() - t0) * 1000
+                    results.append(self._result(step, doc, ms))
+        except _Unplaced as unplaced:
+            raise self._locate(unplaced, timeouts) from None
+        return results
+
+    def _exec_file(self, step: Step, doc: SqlDocument) -> None:
+        record = history.record_sql(self.schema, key=step.key, kind=step.kind, name=doc.file.name,
+                                    checksum=step.checksum, script=normalize(doc.file.text), execution_ms=None)
+        tail = as_text(record) + ";\n" + as_text(history.clear_failure_sql(self.schema, step.key))
+        text = doc.file.text
+        try:
+            self.conn.execute((text + "\n;\n" + tail).encode(), prepare=False)
+        except pgerrors.LockNotAvailable:
+            raise
+        except psycopg.Error as exc:
+            pos = getattr(exc.diag, "statement_position", None)
+            offset = int(pos) - 1 if pos and str(pos).isdigit() else None
+            if offset is not None and offset < len(text):
+                n, stmt = next(((i, st) for i, st in enumerate(doc.statements) if offset < st.end + 1),
+                               (len(doc.statements) - 1, doc.statements[-1]))
+                raise StepFailed(statement_error(doc, stmt, exc, absolute=offset), n) from None
+            raise _Unplaced(step, doc, exc) from None
+
+    def _locate(self, unplaced: _Unplaced, timeouts: Timeouts) -> StepFailed:
+        """Replay the failed file statement by statement, always rolled back, to name the failing one."""
+        doc, exc = unplaced.doc, unplaced.exc
+        try:
+            with self.conn.transaction(force_rollback=True):
+                self.conn.execute(timeouts_sql(timeouts, local=True))
+                for step in self._steps_before(unplaced.step):
+                    self.conn.execute(self.docs[step.file].file.text.encode(), prepare=False)
                 for n, stmt in enumerate(doc.statements):
                     try:
                         self._exec(doc, stmt)
-                    except DatabaseError as exc:
-                        raise StepFailed(exc, n) from None
-                self._record(step, doc, None)
-                ms = (time.perf_counter() - t0) * 1000
-                results.append(self._result(step, doc, ms))
-        return results
+                    except DatabaseError as located:
+                        return StepFailed(located, n)
+        except (psycopg.Error, DatabaseError):
+            pass
+        state = exc.sqlstate or ""
+        return StepFailed(DatabaseError(f"{_first_line(exc)}{f' ({state})' if state else ''}",
+                                        where=doc.file.display, sqlstate=state or None), 0)
+
+    def _steps_before(self, step: Step) -> list[Step]:
+        """Repeatables run together: replaying one needs those before it in the same transaction."""
+        return list(self._batch[: self._batch.index(step)]) if step in self._batch else []
 
     def _apply_repeatables(self, steps: list[Step], base: int, total: int) -> list[StepResult]:
         if self.on_step:
@@ -177,6 +235,7 @@ class Applier:
                 self.on_step(s, base + i, total)
         timeouts = Timeouts.default(self.settings)
         first = self.docs[steps[0].file]
+        self._batch = list(steps)
         try:
             return self._with_retries(first, timeouts, lambda: self._transactional(steps, timeouts))
         except StepFailed as failed:
@@ -188,8 +247,8 @@ class Applier:
             try:
                 return attempt()
             except pgerrors.LockNotAvailable as exc:
-                stmt = self._failing_statement(doc, exc)
-                self._lock_timed_out(doc, stmt, timeouts, tries, delay)
+                waited_doc, stmt = self._failing_statement(doc, exc)
+                self._lock_timed_out(waited_doc, stmt, timeouts, tries, delay)
                 self.sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX_S)
         raise AssertionError("unreachable")
@@ -209,9 +268,19 @@ class Applier:
             self.on_event(f"{where}: {waited}{blocked}; rolled back, retry {tries + 1}/{timeouts.lock_retries} "
                           f"in {delay:g}s")
 
-    def _failing_statement(self, doc: SqlDocument, exc: psycopg.Error) -> Statement | None:
+    def _failing_statement(self, doc: SqlDocument, exc: psycopg.Error) -> tuple[SqlDocument, Statement | None]:
+        """The statement that waited: known when run alone; for a file sent whole, the first one asking
+        for a lock on a table another session holds a lock on (asked right after the timeout)."""
         query = getattr(exc, "_pgm_statement", None)
-        return query if isinstance(query, Statement) else (doc.statements[0] if doc.statements else None)
+        if isinstance(query, Statement):
+            return doc, query
+        docs = [self.docs[s.file] for s in self._batch] if doc.file.display in {s.file for s in self._batch} \
+            else [doc]
+        for d in docs:
+            for stmt in d.statements:
+                if any(i.lock and i.table for i in statement_locks(stmt)) and blockers(self.conn, stmt):
+                    return d, stmt
+        return doc, (doc.statements[0] if doc.statements else None)
 
     # -- non-transactional
 
