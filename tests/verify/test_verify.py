@@ -117,3 +117,16 @@ def test_an_unknown_role_is_a_spec_error_naming_its_line(project_copy: Path) -> 
     with pytest.raises(InputError) as info:
         api.verify(settings, project, parts=("specs",))
     assert str(info.value) == "policies/tests/role.yaml:6: case 'wizard': role 'wizard' does not exist on the server"
+
+
+def test_without_its_specs_a_policys_mutants_survive_and_fail_the_run(project_copy: Path) -> None:
+    (project_copy / "policies" / "tests" / "users.yaml").unlink()
+    settings, project = api.load(project_copy)
+    report = api.verify(settings, project, parts=("specs", "fuzz"), mutate=True, examples=5, mutant_examples=3)
+    survivors = {m.id for m in report.mutants if m.survived}
+    assert "policies/users.sql: Users can create their own profile: check-true" in survivors
+    assert "policies/users.sql: Users can update their own profile: using-true" in survivors
+    assert all(m.file == "policies/users.sql" for m in report.mutants if m.survived)
+    # users.yaml also held the table's oracle, so nothing guards these policies any more; every other
+    # table's mutants are still killed
+    assert not report.ok and report.failures == len(survivors)
