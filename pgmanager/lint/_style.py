@@ -26,6 +26,7 @@ PREFIX = "style/"
 UNPARSABLE = "style-unparsable"
 CHUNK_LINES = 300
 WORKERS = 2
+MAX_RESUMES = 20
 _CONFIG_FILES = (".sqlfluff", "setup.cfg", "tox.ini", "pyproject.toml")
 
 
@@ -78,16 +79,18 @@ def chunks(f: SqlFile, max_lines: int = CHUNK_LINES) -> list[Job]:
     return jobs
 
 
-_LINTER: Any = None
+_LINTERS: dict[str, Any] = {}
 
 
 def _linter(root: str) -> Any:
-    global _LINTER
-    if _LINTER is None:
+    """sqlfluff's linter for a project root (its .sqlfluff), built once per process; the dialect is
+    always postgres, so a project without any sqlfluff configuration still gets style findings."""
+    linter = _LINTERS.get(root)
+    if linter is None:
         from sqlfluff.core import FluffConfig, Linter
 
-        _LINTER = Linter(config=FluffConfig.from_path(root))
-    return _LINTER
+        linter = _LINTERS[root] = Linter(config=FluffConfig.from_path(root, overrides={"dialect": "postgres"}))
+    return linter
 
 
 def _lint_jobs(root: str, jobs: list[Job]) -> list[list[dict[str, Any]]]:
@@ -115,8 +118,10 @@ def _lint_jobs(root: str, jobs: list[Job]) -> list[list[dict[str, Any]]]:
 def _to_findings(display: str, raw: Iterable[dict[str, Any]]) -> list[Finding]:
     found: list[Finding] = []
     unparsable: dict[str, Any] | None = None
+    places = 0
     for r in raw:
         if r["code"] in ("PRS", "TMP", "LXR"):
+            places += 1
             if unparsable is None or r["line"] < unparsable["line"]:
                 unparsable = r
             continue
@@ -128,10 +133,28 @@ def _to_findings(display: str, raw: Iterable[dict[str, Any]]) -> list[Finding]:
         desc = str(unparsable["desc"]).split("\n")[0][:160]
         found.append(Finding(rule=UNPARSABLE, severity=Severity.INFO, file=display, line=unparsable["line"],
                              col=unparsable["col"],
-                             message=f"sqlfluff cannot parse this valid PostgreSQL, style is not checked from "
-                                     f"here on: {desc}",
+                             message=f"sqlfluff cannot parse this valid PostgreSQL ({places} place(s) in the "
+                                     f"file), style is not checked there: {desc}",
                              help="the AST rules still checked the whole file; report the construct to sqlfluff"))
     return sorted(found, key=lambda x: (x.line, x.col, x.rule))
+
+
+def _resume_job(f: SqlFile, jobs: list[Job], line: int) -> Job | None:
+    """A job from the statement after the one holding ``line`` to the end of the chunk holding it."""
+    doc = parse_file(f)
+    if doc.error is not None:
+        return None
+    holder = next((s for s in doc.statements if s.end_line >= line), None)
+    after = next((s for s in doc.statements if holder is not None and s.line > holder.end_line), None)
+    chunk = next((j for j in sorted(jobs, key=lambda j: -j.line_offset) if j.line_offset < line), None)
+    if after is None or chunk is None:
+        return None
+    chunk_end = chunk.line_offset + chunk.text.count("\n") + (0 if chunk.text.endswith("\n") else 1)
+    if after.line > chunk_end:
+        return None
+    lines = f.text.split("\n")
+    text = "\n".join(lines[after.line - 1 : chunk_end]) + "\n"
+    return Job(f.display, text, after.line - 1, False, chunk.last)
 
 
 class StyleRunner:
@@ -161,7 +184,9 @@ class StyleRunner:
                     continue
             todo.append(f)
         self.linted = len(todo)
-        raw = self._run([job for f in todo for job in chunks(f, self.chunk_lines)])
+        jobs = [job for f in todo for job in chunks(f, self.chunk_lines)]
+        raw = self._run(jobs)
+        self._resume_after_unparsable({f.display: f for f in todo}, jobs, raw)
         for f in todo:
             found = _to_findings(f.display, raw.get(f.display, []))
             if parse_file(f).error is not None:  # pglast already reported the syntax error
@@ -170,6 +195,34 @@ class StyleRunner:
             if self.cache is not None:
                 self.cache.put(keys[f.display], found, [], 0)
         return result
+
+    def _resume_after_unparsable(self, files: dict[str, SqlFile], jobs: list[Job],
+                                 raw: dict[str, list[dict[str, Any]]]) -> None:
+        """Where sqlfluff gave up on a statement, lint again from the next statement (pglast knows where
+        statements end), so one construct it does not know hides only its own statement."""
+        handled: set[tuple[str, int]] = set()
+        for _ in range(MAX_RESUMES):
+            follow: list[Job] = []
+            for display, found in raw.items():
+                prs = sorted((r for r in found if r["code"] == "PRS" and (display, r["line"]) not in handled),
+                             key=lambda r: r["line"])
+                if not prs or display not in files:
+                    continue
+                line = prs[0]["line"]
+                handled.add((display, line))
+                job = _resume_job(files[display], [j for j in jobs if j.display == display], line)
+                if job is None:
+                    continue
+                first, last = job.line_offset + 1, job.line_offset + job.text.count("\n") + 1
+                # the first pass's findings past the statement are replaced by the second pass's
+                raw[display] = [r for r in found if not first <= r["line"] <= last or (r["code"] == "PRS"
+                                                                                      and r["line"] == line)]
+                follow.append(job)
+            if not follow:
+                return
+            jobs = jobs + follow
+            for display, more in self._run(follow).items():
+                raw[display].extend(more)
 
     def _run(self, jobs: list[Job]) -> dict[str, list[dict[str, Any]]]:
         raw: dict[str, list[dict[str, Any]]] = {}

@@ -110,8 +110,14 @@ def test_style_engine_reports_and_notes_unparsable(tmp_path: Path) -> None:
              _sql(tmp_path, "b.sql", "grant anon, authenticated to authenticator;\nselect  1;\n")]
     found = StyleRunner(tmp_path, workers=1)(files)
     assert any(f.rule == "style/LT01" and f.line == 1 for f in found["a.sql"])
-    assert [f.rule for f in found["b.sql"]] == ["style-unparsable"]
+    # one note for the statement sqlfluff cannot parse, and the statement after it is still checked
+    assert [(f.rule, f.line) for f in found["b.sql"]] == [("style-unparsable", 1), ("style/LT01", 2)]
     assert found["b.sql"][0].severity == Severity.INFO
+
+
+def test_style_engine_without_any_sqlfluff_config(tmp_path: Path) -> None:
+    found = StyleRunner(tmp_path, workers=1)([_sql(tmp_path, "a.sql", "SELECT a,b FROM t;\n")])
+    assert any(f.rule == "style/LT01" for f in found["a.sql"])
 
 
 def test_big_files_are_cut_at_statement_boundaries(tmp_path: Path) -> None:
