@@ -13,6 +13,20 @@ from .._schema import range_name
 from ._security_helpers import BYPASS_ROLES, POLICY_KINDS, is_true_constant, policy_nodes
 
 
+def _created_as(node: ast.AlterPolicyStmt, stmt: Statement, ctx: FileContext) -> tuple[str, set[str]]:
+    """(command, roles) of the policy an ALTER POLICY changes: created earlier in this file or before it."""
+    table = range_name(node.table)
+    pos = next((i for i, s in enumerate(ctx.doc.statements) if s is stmt), 0)
+    for earlier in reversed(ctx.doc.statements[:pos]):
+        n = earlier.node
+        if isinstance(n, ast.CreatePolicyStmt) and n.policy_name == node.policy_name and range_name(n.table) == table:
+            return n.cmd_name or "all", {getattr(r, "rolename", None) or "public" for r in n.roles or ()}
+    known = next((p for p in ctx.schema.policies if p.table == table and p.name == node.policy_name), None)
+    if known is None:
+        return "all", set()
+    return known.command, set(known.roles)
+
+
 class RlsPolicyAlwaysTrue(Rule):
     """A policy lets every row through (``using (true)`` or ``with check (true)``) for a command that writes.
 
@@ -47,11 +61,8 @@ class RlsPolicyAlwaysTrue(Rule):
         command = "all"
         if isinstance(node, ast.CreatePolicyStmt):
             command = node.cmd_name or "all"
-        else:  # ALTER POLICY: the command comes from the policy as created
-            table = range_name(node.table)
-            known = next((p for p in ctx.schema.policies if p.table == table and p.name == node.policy_name), None)
-            command = known.command if known is not None else "all"
-            roles = set(known.roles) if known is not None else set()
+        else:  # ALTER POLICY: the command and roles come from the policy as created
+            command, roles = _created_as(node, stmt, ctx)
         if node.roles:
             roles = {getattr(r, "rolename", None) or "public" for r in node.roles}
         if roles and roles <= BYPASS_ROLES:

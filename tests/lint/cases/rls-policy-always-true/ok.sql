@@ -16,3 +16,6 @@ create policy "authors comment" on public.comments for insert to authenticated
 -- service_role bypasses RLS: the policy changes nothing
 create policy "server writes" on public.comments for all to service_role
     using (true) with check (true);
+
+-- altering a select policy created earlier in the same file: still a read
+alter policy "anyone reads comments" on public.comments using (true);
