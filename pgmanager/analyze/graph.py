@@ -116,7 +116,7 @@ class _Graph:
         self.model = model
         self.docs = {d.file.display: d for d in docs}
         self.edges: list[DependencyEdge] = []
-        self._seen: set[tuple[str, str, str, str, str]] = set()
+        self._seen: set[tuple[str, str, str, str, str, str]] = set()
 
     def ref(self, name: str) -> ObjectRef:
         if name in self.model.tables:
@@ -132,7 +132,7 @@ class _Graph:
 
     def add(self, source: ObjectRef, target: ObjectRef, kind: str, where: tuple[str, int] | None,
             detail: str = "") -> None:
-        key = (source.kind, source.name, target.kind, target.name, kind)
+        key = (source.kind, source.name, target.kind, target.name, kind, detail)
         if key in self._seen:
             return
         self._seen.add(key)

@@ -38,3 +38,15 @@ def test_bad_input_is_one_line_and_exit_1(tmp_path: Path) -> None:
     result = run_cli("analyze", "--no-statements", str(broken))
     assert result.code == 1
     assert result.out.count("20990101000000_broken.sql:2:7: syntax error") == 1
+
+
+def test_paths_show_the_edges_of_what_they_touch(tmp_path: Path) -> None:
+    new = tmp_path / "20990101000000_usage_kind.sql"
+    new.write_text("alter table public.usage_metrics add column kind text;\n")
+    result = run_cli("analyze", str(new))
+    assert result.code == 0, result.err
+    assert "risk: medium" in result.out
+    assert "  policy Users can view their own usage on public.usage_metrics" in result.out
+    assert "  table public.usage_metrics\n    foreign-key table public.users" in result.out
+    assert "view public.project_analytics" not in result.out  # reads nothing this file touches
+    assert "more edges in the project: run without PATHS to see all" in result.out

@@ -67,14 +67,30 @@ def render_dot(edges: list[DependencyEdge]) -> str:
     return "\n".join(lines)
 
 
-def render_text(report: AnalyzeReport, statements: bool = True) -> str:
+def touched(report: AnalyzeReport) -> set[str]:
+    """Names of the objects the analyzed files create, alter, drop or lock."""
+    names: set[str] = set()
+    for fa in report.files:
+        names |= {o.name for o in (*fa.created, *fa.altered, *fa.dropped)}
+        names |= {lk.table for s in fa.statements for lk in s.locks if lk.table}
+    return names
+
+
+def render_text(report: AnalyzeReport, statements: bool = True, only_touched: bool = False) -> str:
+    """The files, then the graph (with ``only_touched``: the edges of objects the files touch)."""
     lines: list[str] = []
     for fa in report.files:
         lines += render_file(fa, statements)
         lines.append("")
     shown = {fa.error for fa in report.files if fa.error is not None}
     lines += [f"{f.location}: {f.message}" for f in report.findings if f not in shown]
-    lines += render_edges(report.edges)
+    edges = report.edges
+    if only_touched:
+        names = touched(report)
+        edges = [e for e in edges if e.source.name in names or e.target.name in names]
+    lines += render_edges(edges)
+    if len(edges) < len(report.edges):
+        lines.append(f"  ({len(report.edges) - len(edges)} more edges in the project: run without PATHS to see all)")
     return "\n".join(lines)
 
 
@@ -89,7 +105,8 @@ def command(paths: tuple[Path, ...], project_dir: Path | None, fmt: str, no_stat
     """What each migration does, without a database: objects created, altered and dropped; per
     statement the lock it takes, on which table, whether it rewrites or scans it, and whether it runs
     in a transaction; then the dependency graph (views on tables, policies on tables and functions,
-    foreign keys, triggers). Exits 1 when a file cannot be read or parsed.
+    foreign keys, triggers); with PATHS the text shows the edges of the objects those files touch.
+    Exits 1 when a file cannot be read or parsed.
     """
     settings, project = load(project_dir)
     report = api.analyze(settings, project, list(paths) or None)
@@ -98,5 +115,6 @@ def command(paths: tuple[Path, ...], project_dir: Path | None, fmt: str, no_stat
     elif fmt == "dot":
         click.echo(render_dot(report.edges))
     else:
-        out.print(render_text(report, statements=not no_statements), markup=False, soft_wrap=True)
+        out.print(render_text(report, statements=not no_statements, only_touched=bool(paths)), markup=False,
+                  soft_wrap=True)
     sys.exit(1 if report.findings else 0)
