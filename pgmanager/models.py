@@ -126,6 +126,8 @@ class CheckReport(Model):
     statements: int = 0
     findings: list[Finding] = []
     migrate: MigrateResult | None = None
+    lint: LintReport | None = None
+    verify: VerifyReport | None = None
     timings_ms: dict[str, float] = {}
 
 
@@ -359,6 +361,7 @@ class RuleInfo(Model):
     summary: str
     help: str
     docs: str = Field(default="", description="the rule's documentation (markdown)")
+    url: str | None = Field(default=None, description="the rule's documentation page (lint.docs_url)")
 
 
 class LintReport(Model):
@@ -458,3 +461,6 @@ class AnalyzeReport(Model):
     def dependents_of(self, kind: str, name: str) -> list[DependencyEdge]:
         """Edges whose target is this object."""
         return [e for e in self.edges if e.target.kind == kind and e.target.name == name]
+
+
+CheckReport.model_rebuild()  # it refers to reports defined further down

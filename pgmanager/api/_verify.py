@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import psycopg
 from pglast import ast
@@ -108,11 +108,13 @@ def _run_mutants(conn: psycopg.Connection, suite: SpecSuite, found: list[Mutant]
 
 def verify(settings: Settings, project: Project, *, sandbox: str | None = None, sandbox_dsn: str | None = None,
            mutate: bool = False, keep: bool = False, examples: int = 25, mutant_examples: int = 8,
-           parts: tuple[str, ...] = PARTS, on_progress: ProgressFn | None = None) -> VerifyReport:
+           parts: tuple[str, ...] = PARTS, on_progress: ProgressFn | None = None,
+           box: Sandbox | None = None) -> VerifyReport:
     """Verify the RLS policies of ``project`` in a sandbox; every part runs even when an earlier one fails.
 
     ``parts`` selects among matrix, specs, pgtap and fuzz; ``mutate`` adds mutation testing (specs and
     fuzzing against every weakened policy). Raises InputError for a malformed spec (file:line).
+    ``box`` reuses a running sandbox (``check`` passes its own) instead of starting one.
     """
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
@@ -125,8 +127,9 @@ def verify(settings: Settings, project: Project, *, sandbox: str | None = None, 
         return now
 
     report: dict[str, object] = {}
-    with open_sandbox(sandbox or settings.sandbox, sandbox_dsn=sandbox_dsn or settings.sandbox_dsn,
-                      keep=keep) as box:
+    opened = nullcontext(box) if box is not None else open_sandbox(
+        sandbox or settings.sandbox, sandbox_dsn=sandbox_dsn or settings.sandbox_dsn, keep=keep)
+    with opened as box:
         t = lap("sandbox_start", t0)
         template = box.template(project_migrator(settings, project, seed=True))
         t = lap("build", t)

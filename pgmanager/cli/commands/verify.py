@@ -47,9 +47,9 @@ def matrix_table(cells: list[MatrixCell]) -> Table:
     return table
 
 
-def print_text(report: VerifyReport) -> None:
+def print_text(report: VerifyReport, *, matrix: bool = True) -> None:
     say = out.print
-    if report.matrix:
+    if report.matrix and matrix:
         say("coverage matrix (rows visible or changed; denied/error with SQLSTATE):", markup=False)
         say(matrix_table(report.matrix))
     for f in report.problems:
@@ -67,6 +67,8 @@ def print_text(report: VerifyReport) -> None:
                 diag = f"\n    {point.diagnostics}" if point.diagnostics else ""
                 say(f"{point.file}: not ok {point.number} - {point.description}{diag}", markup=False)
         say(f"pgTAP: {sum(p.passed for p in report.tap)}/{len(report.tap)} passed", markup=False)
+    if report.matrix and not matrix:
+        say(f"coverage matrix: {len(report.matrix)} cells measured", markup=False)
     for fz in report.fuzz:
         if fz.passed:
             say(f"fuzz {fz.table}: {fz.examples} worlds, RLS matches the oracle", markup=False)
