@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..config import Settings
+from ..errors import ConfigError
 from ..lint import Fix, LintCache, LintConfig, Linter, LintOutcome, registry
 from ..lint._fix import apply_fixes
 from ..lint._style import StyleRunner
@@ -18,10 +19,11 @@ CACHE_DIR = Path(".pgmanager") / "cache" / "lint"
 FIX_PASSES = 3
 
 
-def lint_rules() -> list[RuleInfo]:
+def lint_rules(config: LintConfig | None = None) -> list[RuleInfo]:
     """Metadata of every registered rule (for docs and SARIF)."""
     return [RuleInfo(name=r.name, severity=r.severity, category=r.category.value, summary=r.summary(),
-                     help=r.help, docs=r.docs()) for r in registry().values()]
+                     help=r.help, docs=r.docs(), url=config.url(r.name) if config else None)
+            for r in registry().values()]
 
 
 def lint(settings: Settings, project: Project, paths: Iterable[Path] | None = None, *, fix: bool = False,
@@ -35,6 +37,10 @@ def lint(settings: Settings, project: Project, paths: Iterable[Path] | None = No
     threshold = Severity(fail_on) if fail_on is not None else config.fail_on
     path_list = list(paths) if paths is not None else None
     rule_list = list(rules) if rules is not None else None
+    unknown = sorted(set(rule_list or ()) - set(registry()))
+    if unknown:
+        raise ConfigError(f"unknown rule {unknown[0]!r} (pgmanager lint --help lists where the rules are documented)",
+                          where="--rule")
     fixed: set[str] = set()
     applied = 0
     if fix:
@@ -55,7 +61,7 @@ def lint(settings: Settings, project: Project, paths: Iterable[Path] | None = No
     findings = outcome.findings
     timings = dict(outcome.timings_ms)
     timings["total"] = round((time.perf_counter() - t0) * 1000, 3)
-    infos = [i for i in lint_rules() if i.name in linter.active]
+    infos = [i for i in lint_rules(config) if i.name in linter.active]
     return LintReport(
         ok=not any(f.severity.rank >= threshold.rank for f in findings), fail_on=threshold,
         files=len(outcome.files), statements=outcome.statements, findings=findings, rules=infos,

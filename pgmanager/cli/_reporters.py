@@ -7,7 +7,6 @@ analyze and verify can all report through them. They return a string; the comman
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from xml.sax.saxutils import escape, quoteattr
 
@@ -32,12 +31,6 @@ def as_json(model: BaseModel | list[Finding]) -> str:
     return json.dumps([f.model_dump(mode="json") for f in model], indent=2)
 
 
-def _docs_url(rule: str) -> str | None:
-    """Where a rule's page lives: PGMANAGER_DOCS_URL (a template with {rule}), if set."""
-    template = os.environ.get("PGMANAGER_DOCS_URL")
-    return template.replace("{rule}", rule) if template else None
-
-
 def sarif(findings: list[Finding], rules: Iterable[RuleInfo] = (), *, tool_version: str = "0",
           root_uri: str | None = None) -> str:
     """A SARIF 2.1.0 log with one run: rule metadata (help text, help URIs) and one result per finding."""
@@ -57,9 +50,8 @@ def sarif(findings: list[Finding], rules: Iterable[RuleInfo] = (), *, tool_versi
         d["defaultConfiguration"] = {"level": _SARIF_LEVEL[level]}
         if info:
             d["properties"] = {"tags": [info.category]}
-        url = _docs_url(n)
-        if url:
-            d["helpUri"] = url
+        if info and info.url:
+            d["helpUri"] = info.url
         descriptors.append(d)
     results = []
     for f in findings:
@@ -72,9 +64,7 @@ def sarif(findings: list[Finding], rules: Iterable[RuleInfo] = (), *, tool_versi
                         "message": {"text": f.message + (f" ({f.help})" if f.help else "")},
                         "locations": [location]})
     run: dict[str, object] = {
-        "tool": {"driver": {"name": "pgmanager", "version": tool_version, "informationUri":
-                            "https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html",
-                            "rules": descriptors}},
+        "tool": {"driver": {"name": "pgmanager", "version": tool_version, "rules": descriptors}},
         "results": results,
         "columnKind": "unicodeCodePoints",
     }

@@ -6,12 +6,14 @@
     style = true                                         # run sqlfluff (the style engine)
     fail_on = "warning"                                  # info | warning | error
     severity = { prefer-text-field = "info" }            # per-rule severity overrides
+    docs_url = "https://example.org/rules/{rule}.html"   # rule pages (SARIF helpUri); env PGMANAGER_DOCS_URL
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +21,7 @@ from ..errors import ConfigError
 from ..models import Severity
 from ._base import Category, Rule, registry
 
-KEYS = {"select", "exclude", "style", "fail_on", "severity"}
+KEYS = {"select", "exclude", "style", "fail_on", "severity", "docs_url"}
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class LintConfig:
     style: bool = True
     fail_on: Severity = Severity.WARNING
     severity: dict[str, Severity] = field(default_factory=dict)
+    docs_url: str | None = None
 
     @classmethod
     def from_settings(cls, data: dict[str, Any] | None) -> LintConfig:
@@ -56,7 +59,13 @@ class LintConfig:
         style = data.get("style", True)
         if not isinstance(style, bool):
             raise ConfigError("must be true or false", where="tool.pgmanager.lint.style")
-        return cls(lists["select"], lists["exclude"], style, fail_on, sev)
+        docs_url = os.environ.get("PGMANAGER_DOCS_URL") or data.get("docs_url")
+        if docs_url is not None and (not isinstance(docs_url, str) or "{rule}" not in docs_url):
+            raise ConfigError("must be a URL template holding {rule}", where="tool.pgmanager.lint.docs_url")
+        return cls(lists["select"], lists["exclude"], style, fail_on, sev, docs_url)
+
+    def url(self, rule: str) -> str | None:
+        return self.docs_url.replace("{rule}", rule) if self.docs_url else None
 
     def enabled(self, rule: type[Rule] | str) -> bool:
         """Whether a rule (class or name) runs: selected (by name or category) and not excluded."""

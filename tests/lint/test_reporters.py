@@ -60,7 +60,7 @@ FINDINGS = [
     Finding(rule="transaction-nesting", severity=Severity.ERROR, message="commit", file="migrations/a.sql", line=9),
 ]
 RULES = [RuleInfo(name="ban-drop-table", severity=Severity.WARNING, category="safety", summary="Dropping a table.",
-                  help="don't", docs="# doc")]
+                  help="don't", docs="# doc", url="https://example.org/rules/ban-drop-table.html")]
 
 
 def test_text_is_compiler_like() -> None:
@@ -80,6 +80,7 @@ def test_sarif_is_valid_and_complete() -> None:
     assert run["results"][0]["locations"][0]["physicalLocation"]["region"] == {
         "startLine": 3, "startColumn": 1, "endLine": 4}
     assert rules[0]["help"]["markdown"] == "# doc"
+    assert rules[0]["helpUri"] == "https://example.org/rules/ban-drop-table.html" and "helpUri" not in rules[1]
 
 
 def test_github_annotations_escape_properties() -> None:
@@ -139,5 +140,9 @@ def test_cli_lint_formats_and_exit_codes(cli, tmp_path: Path) -> None:
     jsonschema.validate(json.loads(res.out), SARIF_SUBSET)
     res = cli("lint", "--no-style", "--format", "json", str(bad))
     assert json.loads(res.out)["findings"][0]["rule"] == "ban-drop-table"
+    res = cli("lint", "--no-style", "--format", "sarif", str(bad), env={"PGMANAGER_DOCS_URL": "https://x.test/{rule}"})
+    assert json.loads(res.out)["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"].startswith("https://x.test/")
+    res = cli("lint", "--no-style", "--rule", "no-such-rule", str(bad))
+    assert res.code == 2 and "--rule" in res.err
     res = cli("lint", "--no-style", str(tmp_path / "missing.sql"))
     assert res.code == 1 and "missing.sql" in res.err and "Traceback" not in res.err
