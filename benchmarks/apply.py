@@ -6,8 +6,9 @@ Peers, measured in the same run on the same server (a throwaway local cluster):
   psql -1 -f         the files concatenated, one transaction (the floor: no bookkeeping at all)
   psycopg per file   one connection, one transaction per file, statement by statement
   yoyo apply         yoyo-migrations 9 `yoyo apply --batch` (postgresql+psycopg://)
-  pgmanager migrate  `python -m pgmanager migrate` as a user runs it (process start included)
-Then `pgmanager plan` against the database where all 200 are applied.
+  pgmanager migrate  `python -m pgmanager migrate` as a user runs it (process start included), and the
+                     same in-process (api.migrate: the engine alone, without interpreter start and imports)
+Then `pgmanager plan` against the database where all 200 are applied (CLI, and api.plan in-process).
 Prints seconds and the ratio of each to psql.
 """
 
@@ -166,6 +167,12 @@ def main() -> None:
         def plan() -> None:
             run([sys.executable, "-m", "pgmanager", "plan", "-C", str(work), "--dsn", box.dsn("b_pgm")], env)
 
+        def migrate_in_process() -> None:
+            from pgmanager import api
+
+            settings, project = api.load(work)
+            api.migrate(settings, project, box.dsn("b_pgm_inproc"))
+
         def plan_in_process() -> None:
             from pgmanager import api
 
@@ -178,6 +185,7 @@ def main() -> None:
             measure("psycopg, tx per file", lambda: fresh_db(admin, "b_psycopg"), per_file)
             measure("yoyo apply --batch", lambda: fresh_db(admin, "b_yoyo"), yoyo)
             measure("pgmanager migrate", lambda: fresh_db(admin, "b_pgm"), pgmanager)
+            measure("  of which in-process api.migrate", lambda: fresh_db(admin, "b_pgm_inproc"), migrate_in_process)
             measure("pgmanager plan (all applied)", lambda: None, plan)
             measure("  of which in-process api.plan", lambda: None, plan_in_process)
             print(f"  round {r + 1}: " + ", ".join(f"{k.strip()} {v[-1]:.2f}" for k, v in times.items()), flush=True)

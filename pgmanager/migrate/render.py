@@ -20,6 +20,11 @@ def _statements(doc: SqlDocument) -> list[str]:
     return [s.text.rstrip().rstrip(";") + ";" for s in doc.statements]
 
 
+def _whole(doc: SqlDocument) -> list[str]:
+    """A transactional file as sent: its text verbatim (comments included) in one query."""
+    return [doc.file.text.rstrip("\n"), ";"]
+
+
 def _record(settings: Settings, step: Step, doc: SqlDocument, measured: bool) -> str:
     return as_text(history.record_sql(settings.history_schema, key=step.key, kind=step.kind, name=doc.file.name,
                                       checksum=step.checksum, script=normalize(doc.file.text),
@@ -42,7 +47,7 @@ def render_sql(plan: Plan, docs: Mapping[str, SqlDocument], settings: Settings, 
         out.append("")
         if step.transactional:
             out += [f"-- {step.file} ({step.kind.value}, {step.reason}): one transaction with its history row",
-                    "begin;", as_text(timeouts_sql(t, local=True)) + ";", *_statements(doc),
+                    "begin;", as_text(timeouts_sql(t, local=True)) + ";", *_whole(doc),
                     _record(settings, step, doc, measured=False), "commit;"]
         else:
             out += [f"-- {step.file}: runs outside a transaction ({step.no_transaction_reason}); "
@@ -59,7 +64,7 @@ def render_sql(plan: Plan, docs: Mapping[str, SqlDocument], settings: Settings, 
                 "begin;", as_text(timeouts_sql(Timeouts.default(settings), local=True)) + ";"]
         for step in repeatables:
             doc = docs[step.file]
-            out += [f"-- {step.file} ({step.reason})", *_statements(doc), _record(settings, step, doc, measured=False)]
+            out += [f"-- {step.file} ({step.reason})", *_whole(doc), _record(settings, step, doc, measured=False)]
         out.append("commit;")
     out += ["", as_text(advisory_unlock_sql()) + ";"]
     return "\n".join(out) + "\n"

@@ -16,11 +16,11 @@ from .._common import emit_json, format_option, handle_errors, load, out, projec
 def _step_lines(d: StepDetail) -> list[str]:
     s = d.step
     tx = "one transaction" if s.transactional else f"no transaction ({s.no_transaction_reason})"
-    timeouts = f"lock_timeout {d.lock_timeout_ms}ms x{d.lock_retries + 1}, statement_timeout " + (
+    timeouts = f"lock_timeout {d.lock_timeout_ms}ms, {d.lock_retries} retries, statement_timeout " + (
         f"{d.statement_timeout_ms}ms" if d.statement_timeout_ms else "off")
     lines = [f"{s.file}  {s.kind.value} {s.action.value} ({s.reason}); {tx}; {timeouts}"]
     for st in d.statements:
-        head = f"  {st.line:>4}  {st.kind:<20}"
+        head = f"  {st.line:>4}  {st.kind.removesuffix('Stmt'):<22}"
         if not st.locks:
             lines.append(f"{head} {'no table lock':<42} {st.summary}")
         for i, lock in enumerate(st.locks):
@@ -29,7 +29,8 @@ def _step_lines(d: StepDetail) -> list[str]:
             tail = st.summary if i == 0 else ""
             lines.append(f"{head if i == 0 else ' ' * len(head)} {what + (' ' + flags if flags else ''):<42} {tail}"
                          .rstrip())
-            if lock.note and (lock.rewrites or lock.scans or lock.lock == "ACCESS EXCLUSIVE"):
+            if lock.note and (lock.rewrites or lock.scans or (lock.lock == "ACCESS EXCLUSIVE"
+                                                              and not lock.note.startswith("new "))):
                 lines.append(f"{' ' * len(head)}   {lock.note}")
         if not st.transactional and s.transactional is False:
             lines.append(f"{' ' * len(head)}   runs outside a transaction")
