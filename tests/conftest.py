@@ -47,10 +47,12 @@ def project_copy(tmp_path: Path) -> Path:
     """A private copy of this repository's SQL project, to edit freely in a test."""
     dest = tmp_path / "project"
     dest.mkdir()
-    for folder in ("migrations", "policies", "views", "sql"):
+    for folder in ("migrations", "policies", "views", "sql", "supabase"):
         if (ROOT / folder).is_dir():
             shutil.copytree(ROOT / folder, dest / folder)
-    shutil.copy(ROOT / "pyproject.toml", dest / "pyproject.toml")
+    for name in ("pyproject.toml", ".sqlfluff"):
+        if (ROOT / name).is_file():
+            shutil.copy(ROOT / name, dest / name)
     return dest
 
 

@@ -82,7 +82,7 @@ def test_missing_dependency_names_the_file_and_line(cli, project_copy: Path, emp
 
 
 def test_missing_python_dependency_for_a_provider(cli, project_copy: Path) -> None:
-    result = cli("check", "--sandbox", "docker", cwd=project_copy)
+    result = cli("check", "--no-lint", "--sandbox", "docker", cwd=project_copy)
     assert result.code == 3
     assert "--sandbox docker: no sandbox provider works here: docker:" in result.err
 

@@ -61,10 +61,15 @@ def test_auto_takes_local_binaries_here_and_says_so(cli, project_copy: Path) -> 
     assert report["sandbox"]["provider"] == "local"
     assert report["sandbox"]["server_version"].startswith("15")
     assert report["migrate"]["steps"][0]["file"] == "sql/supabase_auth.sql"
+    # the main job lints and verifies too, on the same sandbox
+    assert report["lint"]["ok"] and report["verify"]["ok"]
+    assert report["verify"]["cases"] and report["verify"]["matrix"]
+    assert {"parse", "lint", "build", "clone", "verify", "total"} <= set(report["timings_ms"])
 
 
 def test_auto_falls_back_to_the_embedded_server(cli, project_copy: Path) -> None:
-    result = cli("check", "--format", "json", cwd=project_copy, env={"PGMANAGER_PG_BINDIR": "/nonexistent"})
+    result = cli("check", "--no-lint", "--format", "json", cwd=project_copy,
+                 env={"PGMANAGER_PG_BINDIR": "/nonexistent"})
     assert result.code == 0, result.err
     report = json.loads(result.out)
     assert report["sandbox"]["provider"] == "embedded"
@@ -86,7 +91,8 @@ def test_dsn_provider_uses_databases_on_an_existing_server_and_drops_them(cli, p
             return {r[0] for r in conn.execute("select datname from pg_database where datname like 'pgm\\_%'")}
 
     before = ours()
-    result = cli("check", "--sandbox", "dsn", "--sandbox-dsn", pgm_server.dsn(), "--format", "json", cwd=project_copy)
+    result = cli("check", "--no-lint", "--no-verify", "--sandbox", "dsn", "--sandbox-dsn", pgm_server.dsn(),
+                 "--format", "json", cwd=project_copy)
     assert result.code == 0, result.err
     assert json.loads(result.out)["sandbox"]["provider"] == "dsn"
     assert ours() == before
@@ -167,7 +173,7 @@ def _slow_project(project: Path) -> None:
 def _start_check(project: Path) -> tuple[subprocess.Popen[str], Path]:
     before = set(clusters())
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    proc = subprocess.Popen([sys.executable, "-m", "pgmanager", "check"], cwd=project, env=env, text=True,
+    proc = subprocess.Popen([sys.executable, "-m", "pgmanager", "check", "--no-lint"], cwd=project, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     found: list[Path] = []
 
@@ -210,7 +216,7 @@ def test_a_killed_runner_is_reaped_by_the_next_sandbox(project_copy: Path) -> No
 
 def test_keep_leaves_a_failed_sandbox_for_inspection(cli, project_copy: Path) -> None:
     (project_copy / "migrations" / "20991231000000_fails.sql").write_text("select 1 / 0;\n")
-    result = cli("check", "--keep", cwd=project_copy)
+    result = cli("check", "--no-lint", "--keep", cwd=project_copy)
     assert result.code == 3
     assert "division by zero" in result.err and "sandbox kept: postgresql://postgres@127.0.0.1:" in result.err
     dsn = result.err.split("sandbox kept: ")[1].split(")")[0].strip()
