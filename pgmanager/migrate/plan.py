@@ -59,12 +59,25 @@ def order_repeatables(docs: Mapping[str, SqlDocument]) -> list[str]:
 
 
 def diff_summary(old_text: str | None, new_text: str) -> str:
+    """'+1 -1 lines, first at line 3: <that line now>': enough to find the edit without a diff tool."""
     if old_text is None:
         return "changed since it was applied"
-    diff = list(difflib.unified_diff(old_text.splitlines(), new_text.splitlines(), lineterm="", n=0))
-    added = sum(1 for d in diff if d.startswith("+") and not d.startswith("+++"))
-    removed = sum(1 for d in diff if d.startswith("-") and not d.startswith("---"))
-    return f"+{added} -{removed} lines"
+    old, new = old_text.splitlines(), new_text.splitlines()
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    added = removed = 0
+    first: tuple[int, str] | None = None
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        removed += i2 - i1
+        added += j2 - j1
+        if first is None:
+            first = (j1 + 1, new[j1].strip() if j1 < len(new) else "(removed at the end)")
+    if first is None:
+        return "+0 -0 lines"
+    line, text = first
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return f"+{added} -{removed} lines, first at line {line}: {text}"
 
 
 # A migration statement taking at least this lock on a table changes its shape (DDL), not just its rows.

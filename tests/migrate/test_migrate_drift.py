@@ -48,7 +48,9 @@ def test_normalized_checksums_and_drift_refused_then_repaired(mini: MiniProject,
     assert refused.code == 1
     line = refused.err.strip()
     assert len(line.splitlines()) == 1
-    assert "migrations/20240101000001_users.sql" in line and "+1 -1 lines" in line and "repair" in line
+    assert line.startswith("error: migrations/20240101000001_users.sql: applied migration changed since it ran "
+                           "(+1 -1 lines, first at line 4: email text not null unique);")
+    assert "repair --accept-checksums" in line
     assert snapshot(empty_db.dsn) == before
 
     status = pgm(mini, "status", "--dsn", empty_db.dsn, "--format", "json")
