@@ -53,8 +53,10 @@ class LintCache:
         except (OSError, ValueError):
             pass  # no cache yet, or a damaged one: start afresh
 
-    def key(self, *parts: object) -> str:
-        return hashlib.sha256("\x1f".join([self.version, *map(str, parts)]).encode()).hexdigest()
+    def key(self, *parts: object, versioned: bool = True) -> str:
+        """A cache key; ``versioned`` keys also change with the lint code and configuration."""
+        head = [self.version] if versioned else []
+        return hashlib.sha256("\x1f".join([*head, *map(str, parts)]).encode()).hexdigest()
 
     def get(self, key: str) -> Entry | None:
         raw = self.new.get(key) or self.old.get(key)

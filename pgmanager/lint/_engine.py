@@ -116,7 +116,8 @@ class Linter:
         if self.style_runner is not None:
             self.active.add("style")
         self.collect_fixes = collect_fixes
-        self.version = f"{ruleset_version()}:{self.config.digest()}:{','.join(sorted(self.active))}"
+        rules_ran = sorted(self.active - {"style"})  # the AST findings do not depend on the style engine
+        self.version = f"{ruleset_version()}:{self.config.digest()}:{','.join(rules_ran)}"
 
     # ------------------------------------------------------------------ helpers
 
@@ -235,7 +236,11 @@ class Linter:
             style_found = self.style_runner(styled)
             out.styled_files = len(styled)
             for display, found in style_found.items():
-                per_file.setdefault(display, []).extend(found)
+                for x in found:  # select/exclude and severity overrides apply to style codes too
+                    if self.config.enabled(x.rule):
+                        sev = self.config.severity_of(x.rule, x.severity)
+                        per_file.setdefault(display, []).append(
+                            x if sev == x.severity else x.model_copy(update={"severity": sev}))
         out.timings_ms["style"] = round((time.perf_counter() - t2) * 1000, 3)
 
         findings = list(problems)

@@ -177,7 +177,9 @@ class StyleRunner:
             if not f.text.strip():
                 continue  # an empty file: the AST side reports it
             if self.cache is not None:
-                keys[f.display] = self.cache.key("style", self.version, f.display, f.checksum)
+                # keyed by sqlfluff's version and configuration only: a change of pgmanager's rules
+                # does not make sqlfluff (the slow part) run again
+                keys[f.display] = self.cache.key("style", self.version, f.display, f.checksum, versioned=False)
                 entry = self.cache.get(keys[f.display])
                 if entry is not None:
                     result[f.display] = entry.findings

@@ -146,3 +146,20 @@ def test_warm_run_after_editing_the_newest_migration_uses_a_model_snapshot(proje
     assert any(f.rule == "require-concurrent-index-creation" for f in warm.findings)
     # the model before the newest migration came from a snapshot: only it and the repeatables were parsed
     assert warm.model_files_parsed == later
+
+
+def test_style_codes_follow_select_exclude_and_severity(tmp_path: Path) -> None:
+    from pgmanager.lint import Linter
+    from pgmanager.lint._style import StyleRunner
+
+    shutil.copy(ROOT / ".sqlfluff", tmp_path / ".sqlfluff")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pgmanager]\nauth_emulation = ""\nseed = ""\n[tool.pgmanager.lint]\n'
+        'exclude = ["style/LT09"]\nseverity = { "style/LT01" = "error" }\n')
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "20250101000000_a.sql").write_text("select a,b from public.t;\n")
+    settings = load_settings(tmp_path)
+    outcome = Linter(settings, load_project(settings), style_runner=StyleRunner(tmp_path, workers=1)).run()
+    rules = {(f.rule, f.severity.value) for f in outcome.findings}
+    assert ("style/LT01", "error") in rules
+    assert not any(r == "style/LT09" for r, _ in rules)
