@@ -63,9 +63,20 @@ def _check_writable(conn: psycopg.Connection, where: str) -> None:
 
 
 @contextmanager
-def _locked(conn: psycopg.Connection) -> Iterator[None]:
+def _locked(conn: psycopg.Connection, on_event: EventFn | None = None) -> Iterator[None]:
     """One runner at a time: a session advisory lock, released by the server if we die."""
-    conn.execute(advisory_lock_sql())
+    got = conn.execute("select pg_try_advisory_lock(%s)", [_history.LOCK_KEY]).fetchone()
+    if not (got and got[0]):
+        if on_event:
+            holder = conn.execute(
+                """select l.pid, coalesce(a.application_name, ''), coalesce(a.client_addr::text, 'local')
+                     from pg_locks l left join pg_stat_activity a on a.pid = l.pid
+                    where l.locktype = 'advisory' and l.granted
+                      and ((l.classid::bigint << 32) | l.objid::bigint) = %s limit 1""",
+                [_history.LOCK_KEY]).fetchone()
+            who = f"pid {holder[0]} ({holder[1] or 'no application_name'}, {holder[2]})" if holder else "another runner"
+            on_event(f"waiting for the migration lock held by {who}")
+        conn.execute(advisory_lock_sql())
     try:
         yield
     finally:
@@ -198,7 +209,7 @@ def migrate(settings: Settings, project: Project, dsn: str, *, to: str | None = 
     where = describe(dsn)
     with _connected(dsn) as conn:
         _check_writable(conn, where)
-        with _locked(conn):
+        with _locked(conn, on_event):
             the_plan, docs = _plan_on(conn, settings, project, to=to, allow_out_of_order=allow_out_of_order)
             _refuse_blocked(the_plan, project, where, allow_out_of_order)
             if rehearse and the_plan.steps:

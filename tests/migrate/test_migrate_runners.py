@@ -32,12 +32,14 @@ def test_concurrent_runners_apply_each_migration_once(tmp_path: Path, empty_db) 
     p = MiniProject(tmp_path / "proj")
     p.migration(1, "log", LOG)
     for i in range(2, 7):
-        slow = "select pg_sleep(0.3);\n" if i == 3 else ""
+        slow = "select pg_sleep(1);\n" if i == 3 else ""
         p.migration(i, f"step{i}", f"create table public.t{i} (id int);\n{slow}"
                                    f"insert into public.applied_log values ('m{i}');\n")
     procs = [spawn(p, "migrate", "--dsn", empty_db.dsn, "--format", "json") for _ in range(5)]
     results = [(proc.wait(timeout=120), *proc.communicate()) for proc in procs]
     assert [code for code, _, _ in results] == [0] * 5, [err for _, _, err in results]
+    # Those that waited said for whom (the lock is held for over a second, the runners start together).
+    assert any("note: waiting for the migration lock held by pid" in err for _, _, err in results)
     applied_counts = sorted(len(json.loads(out)["steps"]) for _, out, _ in results)
     assert applied_counts == [0, 0, 0, 0, 6]  # one runner did everything, the others found nothing to do
     with empty_db.connect() as conn:
