@@ -168,3 +168,25 @@ def test_rollback_refuses_without_a_rollback_file_and_changes_nothing(rolled: Mi
         "error: migrations/20240101000003_t3.sql: no rollback file: cannot undo this migration (write "
         "migrations/20240101000003_t3.rollback.sql); nothing was rolled back")
     assert snapshot(empty_db.dsn) == before
+
+
+def test_statements_that_refuse_transactions_are_found_from_the_ast(tmp_path: Path, empty_db) -> None:
+    """Each of these fails inside a transaction block; no directive marks the file, yet it applies."""
+    p = MiniProject(tmp_path / "proj")
+    p.migration(1, "accounts", TABLE)
+    p.migration(2, "maintenance", "create index concurrently accounts_team_idx on public.accounts (team);\n"
+                                  "reindex (concurrently) index public.accounts_team_idx;\n"
+                                  "vacuum (analyze) public.accounts;\n"
+                                  "drop index concurrently if exists public.no_such_index;\n")
+    p.write(f"migrations/{p.key(2)}_maintenance.rollback.sql",
+            "drop index concurrently public.accounts_team_idx;\n")
+    run = pgm(p, "migrate", "--dsn", empty_db.dsn, "--format", "json")
+    assert run.code == 0, run.err
+    step = json.loads(run.out)["steps"][1]
+    assert (step["transactional"], step["statements"]) == (False, 4)
+    assert history_keys(empty_db.dsn) == [p.key(1), p.key(2)]
+    back = pgm(p, "rollback", "--dsn", empty_db.dsn)  # a rollback file that needs no transaction either
+    assert back.code == 0, back.err
+    with empty_db.connect() as conn:
+        assert conn.execute("select to_regclass('public.accounts_team_idx')").fetchone() == (None,)
+    assert history_keys(empty_db.dsn) == [p.key(1)]
