@@ -15,6 +15,7 @@ Prints seconds and the ratio of each to psql.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -161,6 +162,10 @@ def main() -> None:
             run([sys.executable, "-m", "yoyo.scripts.main", "apply", "--batch", "--no-config-file",
                  "--database", yoyo_url, str(yoyo_dir)], env)
 
+        has_yoyo = importlib.util.find_spec("yoyo") is not None
+        if not has_yoyo:
+            print("  yoyo-migrations is not installed (pip install yoyo-migrations): its peer is skipped")
+
         def pgmanager() -> None:
             run([sys.executable, "-m", "pgmanager", "migrate", "-C", str(work), "--dsn", box.dsn("b_pgm")], env)
 
@@ -183,7 +188,8 @@ def main() -> None:
         for r in range(args.repeat):
             measure("psql -1 -f", lambda: fresh_db(admin, "b_psql"), psql)
             measure("psycopg, tx per file", lambda: fresh_db(admin, "b_psycopg"), per_file)
-            measure("yoyo apply --batch", lambda: fresh_db(admin, "b_yoyo"), yoyo)
+            if has_yoyo:
+                measure("yoyo apply --batch", lambda: fresh_db(admin, "b_yoyo"), yoyo)
             measure("pgmanager migrate", lambda: fresh_db(admin, "b_pgm"), pgmanager)
             measure("  of which in-process api.migrate", lambda: fresh_db(admin, "b_pgm_inproc"), migrate_in_process)
             measure("pgmanager plan (all applied)", lambda: None, plan)
