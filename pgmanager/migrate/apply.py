@@ -200,7 +200,7 @@ class Applier:
         except psycopg.Error as exc:
             pos = getattr(exc.diag, "statement_position", None)
             offset = int(pos) - 1 if pos and str(pos).isdigit() else None
-            if offset is not None and offset < len(text):
+            if offset is not None and offset < len(text) and doc.statements:
                 n, stmt = next(((i, st) for i, st in enumerate(doc.statements) if offset < st.end + 1),
                                (len(doc.statements) - 1, doc.statements[-1]))
                 raise StepFailed(statement_error(doc, stmt, exc, absolute=offset), n) from None
