@@ -186,4 +186,8 @@ class ProjectContext:
     settings: Any = None
 
     def doc_for(self, display: str) -> SqlDocument | None:
+        """The document of one file (parsing only that file when the documents are read lazily)."""
+        find = getattr(self.docs, "find", None)
+        if find is not None:
+            return find(display)
         return next((d for d in self.docs if d.file.display == display), None)

@@ -289,6 +289,13 @@ class LazyDocs(list[SqlDocument]):
             files, self._files = self._files, None
             super().extend(parse_file(f) for f in files)
 
+    def find(self, display: str) -> SqlDocument | None:
+        """One file's document, without parsing the others."""
+        if self._files is None:
+            return next((d for d in super().__iter__() if d.file.display == display), None)
+        f = next((f for f in self._files if f.display == display), None)
+        return parse_file(f) if f is not None else None
+
     def __iter__(self) -> Iterator[SqlDocument]:
         self._load()
         return super().__iter__()
