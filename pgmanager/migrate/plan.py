@@ -9,10 +9,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 
+from pglast import ast
+from pglast.enums import ObjectType
+
 from ..analyze import lock_rank, statement_locks
 from ..errors import InputError, PlanError
 from ..models import Drift, FileKind, Finding, HistoryRow, Plan, SqlFile, Step, StepAction
-from ..parse import SqlDocument, created_names, parse_file, used_names
+from ..parse import SqlDocument, created_names, parse_file, qualify, used_names
 from ..project import Project, normalize
 
 
@@ -80,17 +83,34 @@ def diff_summary(old_text: str | None, new_text: str) -> str:
     return f"+{added} -{removed} lines, first at line {line}: {text}"
 
 
-# A migration statement taking at least this lock on a table changes its shape (DDL), not just its rows.
-_DDL_RANK = lock_rank("SHARE UPDATE EXCLUSIVE")
+# Statements that change the shape of an existing relation (an index, a comment or a vacuum does not).
+_SHAPE = (ast.AlterTableStmt, ast.RenameStmt, ast.DropStmt)
+
+
+def _dropped_functions(node: ast.Node) -> set[str]:
+    if isinstance(node, ast.DropStmt) and node.removeType in (ObjectType.OBJECT_FUNCTION,
+                                                              ObjectType.OBJECT_PROCEDURE):
+        return {qualify(*_split(o.objname)) for o in node.objects or () if isinstance(o, ast.ObjectWithArgs)}
+    return set()
+
+
+def _split(parts: tuple[ast.Node, ...] | None) -> tuple[str | None, str | None]:
+    names = [getattr(p, "sval", None) for p in parts or ()]
+    return (names[-2] if len(names) > 1 else None), (names[-1] if names else None)
 
 
 def changed_names(doc: SqlDocument) -> set[str]:
-    """What a migration creates or alters: relations and functions that repeatables may depend on."""
+    """What a migration creates, alters, renames or drops: what repeatables may depend on."""
     names: set[str] = set()
     for stmt in doc.statements:
-        names |= created_names(stmt.node)
-        names |= {i.table for i in statement_locks(stmt) if i.table and lock_rank(i.lock) >= _DDL_RANK}
+        names |= created_names(stmt.node) | _dropped_functions(stmt.node)
+        if isinstance(stmt.node, _SHAPE) and not (isinstance(stmt.node, ast.DropStmt)
+                                                  and stmt.node.removeType == ObjectType.OBJECT_INDEX):
+            names |= {i.table for i in statement_locks(stmt) if i.table and lock_rank(i.lock) >= _DDL_RANK}
     return names
+
+
+_DDL_RANK = lock_rank("SHARE UPDATE EXCLUSIVE")
 
 
 def _step(f: SqlFile, doc: SqlDocument, action: StepAction, reason: str) -> Step:

@@ -108,6 +108,7 @@ def test_repeatables_reapplied_only_when_changed_or_a_dependency_changed(tmp_pat
     assert _reapplied(second.out) == ["policies/notes.sql"]
 
     p.write("views/team_sizes.sql", VIEW.replace("count(*)", "count(id)"))
+    p.migration(4, "notes_idx", "create index notes_body_idx on public.notes (body);\n")  # an index: no reapply
     third = pgm(p, "migrate", "--dsn", empty_db.dsn, "--format", "json")
     assert _reapplied(third.out) == ["views/team_sizes.sql"]
     assert "nothing to do" in pgm(p, "migrate", "--dsn", empty_db.dsn).out

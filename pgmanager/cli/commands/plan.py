@@ -29,8 +29,9 @@ def _step_lines(d: StepDetail) -> list[str]:
             tail = st.summary if i == 0 else ""
             lines.append(f"{head if i == 0 else ' ' * len(head)} {what + (' ' + flags if flags else ''):<42} {tail}"
                          .rstrip())
-            if lock.note and (lock.rewrites or lock.scans or (lock.lock == "ACCESS EXCLUSIVE"
-                                                              and not lock.note.startswith("new "))):
+            # Notes that explain (they have a colon) or warn of a rewrite or scan; not "create policy x".
+            if lock.lock and lock.note and (lock.rewrites or lock.scans or ":" in lock.note) \
+                    and not lock.note.startswith("new "):
                 lines.append(f"{' ' * len(head)}   {lock.note}")
         if not st.transactional and s.transactional is False:
             lines.append(f"{' ' * len(head)}   runs outside a transaction")
