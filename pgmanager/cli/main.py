@@ -1,4 +1,5 @@
-"""`pgmanager`: the click group. Commands live one module each in cli/commands/ and register themselves."""
+"""`pgmanager`: the click group. Commands live one module each in cli/commands/ and register themselves:
+a module defining `command` is found by name, and imported only when that command runs (or for --help)."""
 
 from __future__ import annotations
 
@@ -14,22 +15,37 @@ EXIT_CODES = """Exit codes: 0 ok, 1 checks failed, 2 usage or configuration erro
 3 database unreachable or database error, 130 interrupted."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
+class LazyGroup(click.Group):
+    """Finds commands in cli/commands/ and imports a command's module only when it is needed."""
+
+    def _names(self) -> list[str]:
+        return sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_"))
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *(self._load(n).name or n for n in self._names())})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        known = super().get_command(ctx, cmd_name)
+        if known is not None:
+            return known
+        module_name = cmd_name.replace("-", "_")
+        if module_name not in self._names():
+            return None
+        return self._load(module_name)
+
+    def _load(self, module_name: str) -> click.Command:
+        command = getattr(importlib.import_module(f"{commands.__name__}.{module_name}"), "command", None)
+        if not isinstance(command, click.Command):
+            raise click.ClickException(f"cli/commands/{module_name}.py defines no click command")
+        self.add_command(command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
              epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="pgmanager")
 def cli() -> None:
     """pgmanager: migrations, RLS policies and views for PostgreSQL and Supabase, SQL first."""
-
-
-def _register() -> None:
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        command = getattr(module, "command", None)
-        if isinstance(command, click.Command):
-            cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:
