@@ -75,6 +75,17 @@ class LintCache:
             "s": statements,
         }
 
+    def get_raw(self, key: str) -> Any:
+        """Plain JSON data stored with :meth:`put_raw` (None when absent)."""
+        raw = self.new.get(key) or self.old.get(key)
+        if raw is None or "raw" not in raw:
+            return None
+        self.new[key] = raw
+        return raw["raw"]
+
+    def put_raw(self, key: str, data: Any) -> None:
+        self.new[key] = {"raw": data}
+
     def save(self) -> None:
         """Write this run's entries (plus older ones, up to a bound) atomically."""
         merged = dict(self.new)

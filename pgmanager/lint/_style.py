@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import multiprocessing
 import os
+import zlib
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -58,7 +59,11 @@ def style_version(root: Path) -> str:
 
 
 def chunks(f: SqlFile, max_lines: int = CHUNK_LINES) -> list[Job]:
-    """The file cut at statement boundaries (line starts) into pieces of about ``max_lines``."""
+    """The file cut at statement boundaries (line starts) into pieces of at most about ``max_lines``.
+
+    The cuts are content-defined (after a statement whose text hashes to 0 mod 4, once a piece has a
+    quarter of ``max_lines``), so an edit moves only the cuts near it and the other pieces keep
+    their cached style findings."""
     text = f.text
     doc = parse_file(f)
     if text.count("\n") <= max_lines or doc.error is not None or len(doc.statements) < 2:
@@ -66,7 +71,8 @@ def chunks(f: SqlFile, max_lines: int = CHUNK_LINES) -> list[Job]:
     cuts = [0]
     last_line = 1
     for stmt in doc.statements[:-1]:
-        if stmt.end_line - last_line >= max_lines:
+        size = stmt.end_line - last_line
+        if size >= max_lines or (size >= max_lines // 4 and zlib.crc32(stmt.text.encode()) % 4 == 0):
             nl = text.find("\n", stmt.end)
             if nl != -1 and nl + 1 < len(text):
                 cuts.append(nl + 1)
@@ -168,6 +174,7 @@ class StyleRunner:
         self.chunk_lines = chunk_lines
         self.version = style_version(root)
         self.linted = 0
+        self.pieces_run = 0
 
     def __call__(self, files: list[SqlFile]) -> dict[str, list[Finding]]:
         result: dict[str, list[Finding]] = {}
@@ -187,7 +194,7 @@ class StyleRunner:
             todo.append(f)
         self.linted = len(todo)
         jobs = [job for f in todo for job in chunks(f, self.chunk_lines)]
-        raw = self._run(jobs)
+        raw = self._run_cached(jobs)
         self._resume_after_unparsable({f.display: f for f in todo}, jobs, raw)
         for f in todo:
             found = _to_findings(f.display, raw.get(f.display, []))
@@ -197,6 +204,37 @@ class StyleRunner:
             if self.cache is not None:
                 self.cache.put(keys[f.display], found, [], 0)
         return result
+
+    def _run_cached(self, jobs: list[Job]) -> dict[str, list[dict[str, Any]]]:
+        """Run the jobs; pieces of big files are cached by their text, so an edit re-lints only the
+        pieces it touched."""
+        raw: dict[str, list[dict[str, Any]]] = {}
+        todo: list[Job] = []
+        piece_keys: dict[int, str] = {}
+        for job in jobs:
+            if self.cache is None or (job.first and job.last):
+                todo.append(job)  # a whole file: cached per file by the caller
+                continue
+            key = self.cache.key("style-piece", self.version, hashlib.sha256(job.text.encode()).hexdigest(),
+                                 job.first, job.last, versioned=False)
+            piece_keys[id(job)] = key
+            hit = self.cache.get_raw(key)
+            if hit is None:
+                todo.append(job)
+            else:
+                raw.setdefault(job.display, []).extend(dict(r, line=r["line"] + job.line_offset) for r in hit)
+        self.pieces_run = len(todo)
+        for job, found in self._run_jobs(todo):
+            raw.setdefault(job.display, []).extend(found)
+            if self.cache is not None and id(job) in piece_keys:
+                self.cache.put_raw(piece_keys[id(job)], [dict(r, line=r["line"] - job.line_offset) for r in found])
+        return raw
+
+    def _run(self, jobs: list[Job]) -> dict[str, list[dict[str, Any]]]:
+        raw: dict[str, list[dict[str, Any]]] = {}
+        for job, found in self._run_jobs(jobs):
+            raw.setdefault(job.display, []).extend(found)
+        return raw
 
     def _resume_after_unparsable(self, files: dict[str, SqlFile], jobs: list[Job],
                                  raw: dict[str, list[dict[str, Any]]]) -> None:
@@ -226,25 +264,22 @@ class StyleRunner:
             for display, more in self._run(follow).items():
                 raw[display].extend(more)
 
-    def _run(self, jobs: list[Job]) -> dict[str, list[dict[str, Any]]]:
-        raw: dict[str, list[dict[str, Any]]] = {}
+    def _run_jobs(self, jobs: list[Job]) -> list[tuple[Job, list[dict[str, Any]]]]:
+        """sqlfluff over the jobs: in this process when there is little to do, else in worker processes."""
         if not jobs:
-            return raw
+            return []
         root = str(self.root)
         total = sum(j.lines for j in jobs)
         if self.workers < 2 or len(jobs) < 2 or total < 2 * self.chunk_lines:
-            results = _lint_jobs(root, jobs)
-            for job, found in zip(jobs, results, strict=True):
-                raw.setdefault(job.display, []).extend(found)
-            return raw
+            return list(zip(jobs, _lint_jobs(root, jobs), strict=True))
         batches = _balance(jobs, self.workers * 4)
         _linter(root)  # build the linter once here: forked workers inherit it
         ctx = multiprocessing.get_context("fork") if os.name == "posix" else None
+        out: list[tuple[Job, list[dict[str, Any]]]] = []
         with ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx) as pool:
             for batch, results in zip(batches, pool.map(_lint_jobs, [root] * len(batches), batches), strict=True):
-                for job, found in zip(batch, results, strict=True):
-                    raw.setdefault(job.display, []).extend(found)
-        return raw
+                out.extend(zip(batch, results, strict=True))
+        return out
 
 
 def _balance(jobs: list[Job], n: int) -> list[list[Job]]:

@@ -146,3 +146,23 @@ def test_cli_lint_formats_and_exit_codes(cli, tmp_path: Path) -> None:
     assert res.code == 2 and "--rule" in res.err
     res = cli("lint", "--no-style", str(tmp_path / "missing.sql"))
     assert res.code == 1 and "missing.sql" in res.err and "Traceback" not in res.err
+
+
+def test_an_edit_in_a_big_file_re_lints_only_the_pieces_it_touched(tmp_path: Path) -> None:
+    from pgmanager.lint import LintCache
+
+    (tmp_path / ".sqlfluff").write_text((Path(__file__).parents[2] / ".sqlfluff").read_text())
+    stmts = [f"-- statement {i}\nselect {i} as n{i};\n\n" for i in range(240)]
+    cache = LintCache(tmp_path / "cache")
+    first = StyleRunner(tmp_path, cache, workers=1, chunk_lines=80)
+    first([_sql(tmp_path, "big.sql", "".join(stmts))])
+    assert first.pieces_run > 4
+    stmts[120] = "-- statement 120, edited\nselect  120 as n120;\n\n"
+    edited = "".join(stmts)
+    again = StyleRunner(tmp_path, cache, workers=1, chunk_lines=80)
+    found = again([_sql(tmp_path, "big.sql", edited)])
+    assert again.pieces_run <= 2
+    fresh = StyleRunner(tmp_path, None, workers=1, chunk_lines=80)([_sql(tmp_path, "big.sql", edited)])
+    assert found == fresh
+    assert any(f.rule == "style/LT01" and f.line == edited.count("\n", 0, edited.index("select  120")) + 1
+               for f in found["big.sql"])
