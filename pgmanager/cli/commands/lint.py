@@ -8,9 +8,11 @@ from pathlib import Path
 import click
 
 from ... import __version__, api
+from ...config import load_settings
 from ...models import LintReport, Severity
+from ...project import load_project
 from .. import _reporters as reporters
-from .._common import err, handle_errors, load, out, project_option
+from .._common import err, handle_errors, out, project_option
 
 
 def render(report: LintReport, fmt: str, root: Path) -> str:
@@ -49,7 +51,8 @@ def command(paths: tuple[Path, ...], project_dir: Path | None, fmt: str, fail_on
     `-- pgmanager-ignore <rule>: reason` before the statement, a whole file with
     `-- pgmanager-ignore-file <rule>`.
     """
-    settings, project = load(project_dir)
+    settings = load_settings(project_dir)  # not api.load: lint needs no database code (startup time)
+    project = load_project(settings)
     report = api.lint(settings, project, list(paths) or None, fix=fix, style=not no_style, cache=not no_cache,
                       rules=list(rules) or None, fail_on=fail_on)
     body = render(report, fmt, settings.root)
