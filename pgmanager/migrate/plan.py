@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
+from functools import cache
 
 from pglast import ast
 from pglast.enums import ObjectType
@@ -167,10 +168,16 @@ def make_plan(
 
     # A repeatable is re-applied when its file changed, or when a migration about to run changes something
     # it uses (a policy's table, a view's tables, a function it calls); not on every migrate.
-    changed: dict[str, str] = {}
-    for step in steps:
-        for name in changed_names(docs[step.file]):
-            changed.setdefault(name, step.file)
+    # computed only when an unchanged, applied repeatable asks: it needs the pending migrations' ASTs
+    @cache
+    def changed() -> dict[str, str]:
+        found: dict[str, str] = {}
+        for step in steps:
+            if not step.kind.repeatable:
+                for name in changed_names(docs[step.file]):
+                    found.setdefault(name, step.file)
+        return found
+
     rep_docs = {r.display: docs[r.display] for r in project.repeatables}
     by_name = {r.display: r for r in project.repeatables}
     for name in order_repeatables(rep_docs):
@@ -181,8 +188,10 @@ def make_plan(
         elif row.checksum != rep.checksum:
             steps.append(_step(rep, rep_docs[name], StepAction.REAPPLY, "changed"))
         else:
-            uses = sorted(set().union(*(used_names(s.node) for s in rep_docs[name].statements)) & set(changed))
+            if not changed():
+                continue
+            uses = sorted(set().union(*(used_names(s.node) for s in rep_docs[name].statements)) & set(changed()))
             if uses:
                 steps.append(_step(rep, rep_docs[name], StepAction.REAPPLY,
-                                   f"{changed[uses[0]]} changes {uses[0]}"))
+                                   f"{changed()[uses[0]]} changes {uses[0]}"))
     return Plan(steps=steps, drift=drift, out_of_order=out_of_order, unknown_applied=unknown)

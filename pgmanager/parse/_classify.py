@@ -39,6 +39,37 @@ def no_transaction_reason(node: ast.Node) -> str | None:
     return None
 
 
+# The same facts read from libpg_query's JSON (parse_sql_json), which is ~10x cheaper than building
+# pglast nodes: migrate only needs these flags for files whose AST nobody else looks at.
+_ALWAYS_OUTSIDE = {
+    "AlterSystemStmt": "ALTER SYSTEM",
+    "CreatedbStmt": "CREATE DATABASE",
+    "DropdbStmt": "DROP DATABASE",
+    "CreateTableSpaceStmt": "CREATE TABLESPACE",
+    "DropTableSpaceStmt": "DROP TABLESPACE",
+    "CreateSubscriptionStmt": "CREATE SUBSCRIPTION",
+    "DropSubscriptionStmt": "DROP SUBSCRIPTION",
+}
+
+
+def no_transaction_reason_json(kind: str, body: dict) -> str | None:
+    """:func:`no_transaction_reason` for a statement given as libpg_query JSON (node type, fields)."""
+    if kind in _ALWAYS_OUTSIDE:
+        return _ALWAYS_OUTSIDE[kind]
+    if kind == "IndexStmt" and body.get("concurrent"):
+        return "CREATE INDEX CONCURRENTLY"
+    if kind == "DropStmt" and body.get("concurrent"):
+        return "DROP INDEX CONCURRENTLY"
+    if kind == "ReindexStmt" and any(p.get("DefElem", {}).get("defname") == "concurrently"
+                                     for p in body.get("params", ())):
+        return "REINDEX CONCURRENTLY"
+    if kind == "VacuumStmt" and body.get("is_vacuumcmd"):
+        return "VACUUM"
+    if kind == "ClusterStmt" and "relation" not in body:
+        return "CLUSTER of every table"
+    return None
+
+
 def is_transaction_control(node: ast.Node) -> bool:
     """BEGIN, COMMIT, ROLLBACK, SAVEPOINT ...: the migrator owns transactions, files must not."""
     return isinstance(node, ast.TransactionStmt)

@@ -75,3 +75,28 @@ def test_empty_file_is_a_finding() -> None:
 def test_each_file_is_parsed_once() -> None:
     text = "select 42;\n"
     assert doc_of(text) is doc_of(text)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    ["create index concurrently i on t (a)", "drop index concurrently i", "reindex index concurrently i",
+     "reindex index i", "vacuum t", "analyze t", "cluster", "cluster t using i", "alter system set work_mem = 1",
+     "create database d", "drop database d", "create table t (a int)", "drop index i"],
+)
+def test_the_cheap_json_classification_agrees_with_the_ast(sql: str) -> None:
+    from pgmanager.parse import no_transaction_reason
+
+    stmt = doc_of(sql + ";\n").statements[0]
+    assert stmt.no_transaction == no_transaction_reason(stmt.node)
+    assert stmt.kind == type(stmt.node).__name__
+
+
+def test_nodes_are_built_lazily_and_keep_file_offsets() -> None:
+    text = "select 'héllo';\n-- é\ncreate table t (a int);\nselect 2;\n"
+    doc = doc_of(text)
+    second = doc.statements[1]
+    assert "node" not in second.__dict__  # not built until asked for
+    assert (second.line, second.col, second.text) == (3, 1, "create table t (a int)")
+    assert second.node.relation.relname == "t"
+    assert text[second.node.relation.location:].startswith("t (a int)")  # character offsets in the file
+    assert doc.statements[2].text == "select 2"
