@@ -8,35 +8,18 @@ from pathlib import Path
 
 from ..analyze import analyze_document, dependency_graph
 from ..config import Settings
-from ..errors import InputError
-from ..lint import apply_order, build_model
+from ..lint import apply_order, build_model, select_files
 from ..models import AnalyzeReport, FileKind, Finding, SqlFile
 from ..parse import parse_file
-from ..project import Project, read_sql_file
+from ..project import Project
 
 
 def _targets(project: Project, paths: Iterable[Path] | None) -> tuple[list[SqlFile], list[Finding]]:
-    """The files to analyze: migrations and repeatables by default; with ``paths``, the project's files
-    under them (auth emulation and rollbacks included), and any other .sql file as a new migration."""
+    """The files to analyze: migrations and repeatables by default; with ``paths``, the files the linter
+    would pick there (the project's, and any other .sql file as a new migration)."""
     if paths is None:
         return [*project.migrations, *project.repeatables], []
-    known = {f.path: f for f in [*apply_order(project), *project.rollbacks.values()]}
-    chosen: dict[Path, SqlFile] = {}
-    problems: list[Finding] = []
-    for raw in paths:
-        path = Path(raw).resolve()
-        if not path.exists():
-            raise InputError("no such file or folder", where=str(raw))
-        for candidate in sorted(path.rglob("*.sql")) if path.is_dir() else [path]:
-            if candidate in known:
-                chosen[candidate] = known[candidate]
-                continue
-            result = read_sql_file(candidate, project.root, FileKind.MIGRATION)
-            if isinstance(result, Finding):
-                problems.append(result)
-            else:
-                chosen[candidate] = result
-    return list(chosen.values()), problems
+    return select_files(project, paths)
 
 
 def analyze(settings: Settings, project: Project, paths: Iterable[Path] | None = None) -> AnalyzeReport:

@@ -20,7 +20,7 @@ Writing a rule (see docs/rules/ for the pages generated from rule docstrings)::
 from ._base import Category, FileContext, Fix, ProjectContext, Rule, TextEdit, Violation, registry
 from ._cache import LintCache
 from ._config import LintConfig
-from ._engine import Linter, LintOutcome, apply_order, ruleset_version, worst
+from ._engine import Linter, LintOutcome, apply_order, ruleset_version, select_files, worst
 from ._schema import (
     ColumnInfo,
     ForeignKeyInfo,
@@ -57,5 +57,6 @@ __all__ = [
     "build_model",
     "registry",
     "ruleset_version",
+    "select_files",
     "worst",
 ]

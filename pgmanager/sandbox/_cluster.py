@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..errors import SandboxError
 
+
 def _state_root() -> Path:
     """Where clusters live: $PGMANAGER_SANDBOX_DIR, else a RAM-backed /dev/shm with room, else the temp dir.
 
