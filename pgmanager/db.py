@@ -1,4 +1,4 @@
-"""Connections with errors a DBA can act on, and DSNs that never show a password."""
+"""Connections with errors a DBA can act on, and DSNs that never show a password (see redaction)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,7 @@ from psycopg import conninfo as _conninfo
 from psycopg import errors as pgerrors
 
 from .errors import DatabaseError
-
-_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@?#]*:)(?P<pw>[^@/?#]*)@", re.IGNORECASE)
-_KW_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-
-
-def redact(text: str) -> str:
-    """Replace every password in a DSN (URL or key=value form) or message by ***."""
-    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}***@", text)
-    return _KW_PASSWORD.sub(lambda m: f"{m.group('head')}***", text)
+from .redaction import redact
 
 
 def describe(dsn: str) -> str:

@@ -18,9 +18,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .. import api
 from ..config import PROVIDERS, Settings, resolve_dsn
-from ..db import redact
 from ..errors import EXIT_USAGE, PgmError
 from ..project import Project
+from ..redaction import redact
 
 F = TypeVar("F", bound=Callable[..., Any])
 
