@@ -175,12 +175,7 @@ def _detach(box: Sandbox, state: Path, dbname: str) -> None:
         data["container"] = container.get_wrapped_container().id
     if box.provider == "dsn":
         data["admin_dsn"] = box.dsn()
-    server.detach()
-    server.stop = lambda: None  # type: ignore[method-assign]  # leave it running
-    if box.provider == "dsn":
-        box.templates.created.discard(dbname)  # the template goes, the served database stays
-    else:
-        box.templates.created.clear()  # the whole server stays up
+    box.detach(keep=dbname)
     STATE_ROOT.mkdir(parents=True, exist_ok=True)
     state.write_text(json.dumps(data))
     state.chmod(0o600)

@@ -47,6 +47,7 @@ class Sandbox:
             strategy = "file_copy"
         self.templates = Templates(server.dsn(), server.dsn, strategy)
         self._pools: dict[str, ClonePool] = {}
+        self._detached = False
 
     @property
     def provider(self) -> str:
@@ -75,6 +76,15 @@ class Sandbox:
         return SandboxInfo(provider=self.provider, server_version=self.server.version,
                            dsn=redact(self.dsn(dbname)), database=dbname, detail=self.server.detail)
 
+    def detach(self, keep: str) -> None:
+        """Leave the server and the database ``keep`` running after close (``sandbox up``)."""
+        self.server.detach()
+        self._detached = True
+        if self.provider == "dsn":
+            self.templates.created.discard(keep)  # its template still goes
+        else:
+            self.templates.created.clear()  # the whole server stays up
+
     def close(self) -> None:
         for pool in self._pools.values():
             pool.close()
@@ -83,7 +93,8 @@ class Sandbox:
             if self.server.provider == "dsn":
                 self.templates.drop_all()
         finally:
-            self.server.stop()
+            if not self._detached:
+                self.server.stop()
 
 
 def _version_num(version: str) -> int:
