@@ -99,10 +99,25 @@ def test_anon_reads_no_usage_metrics(pgm_conn: psycopg.Connection) -> None:
         conn.execute("select count(*) from public.usage_metrics")
 
 
-def test_anon_cannot_write_anything(pgm_conn: psycopg.Connection) -> None:
-    with who(pgm_conn, "anon") as conn:
-        assert conn.execute("update public.projects set name = 'x'").rowcount == 0
-        assert conn.execute("delete from public.files").rowcount == 0
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "update public.projects set name = 'x'",
+        "delete from public.files",
+        "insert into public.projects (name, user_id) values ('x', '00000000-0000-0000-0000-00000000000a')",
+        "select * from public.project_members",
+        "select * from public.users",
+    ],
+)
+def test_anon_holds_no_privilege_beyond_public_reads(pgm_conn: psycopg.Connection, statement: str) -> None:
+    # revoked by migration 20240401000000: RLS is not the only guard
+    with who(pgm_conn, "anon") as conn, pytest.raises(errors.InsufficientPrivilege):
+        conn.execute(statement)
+
+
+def test_no_profile_is_deleted_through_the_api(pgm_conn: psycopg.Connection) -> None:
+    with who(pgm_conn, "alice") as conn, pytest.raises(errors.InsufficientPrivilege):
+        conn.execute("delete from public.users")
 
 
 def test_service_role_bypasses_rls(pgm_conn: psycopg.Connection) -> None:

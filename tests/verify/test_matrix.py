@@ -43,7 +43,10 @@ def test_the_projects_matrix_is_measured_and_clean(conn: psycopg.Connection, sui
     assert cells[("public.projects", "owner", "INSERT")].outcome == "allowed"
     assert cells[("public.project_members", "owner", "INSERT")].rows == 1  # a new key was found for the copy
     assert cells[("public.files", "member", "UPDATE")].rows == 3  # bob edits Alice Private's three files
-    assert cells[("public.files", "anon", "DELETE")].outcome == "filtered"
+    # granted, but RLS matches no row: carol owns no project with members
+    assert cells[("public.project_members", "stranger", "UPDATE")].outcome == "filtered"
+    assert (cells[("public.files", "anon", "DELETE")].outcome,  # not even granted to anon
+            cells[("public.files", "anon", "DELETE")].sqlstate) == ("denied", "42501")
     assert (cells[("public.usage_metrics", "anon", "SELECT")].sqlstate,
             cells[("public.usage_metrics", "owner", "UPDATE")].sqlstate) == ("42501", "42501")
     # nothing changed: every statement was rolled back
