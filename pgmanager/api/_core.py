@@ -61,9 +61,7 @@ def build_database(settings: Settings, project: Project, dsn: str, *, seed: bool
         doc = parse_file(project.seed)
         t0 = time.perf_counter()
         with connection(dsn) as conn, conn.transaction():
-            applier = Applier(conn, settings, {doc.file.display: doc})
-            for stmt in doc.statements:
-                applier._exec(doc, stmt)
+            Applier(conn, settings, {doc.file.display: doc}).run_statements(doc)
         seed_step = StepResult(key=doc.file.display, file=doc.file.display, kind=FileKind.SEED, action="applied",
                                statements=len(doc.statements), duration_ms=round((time.perf_counter() - t0) * 1000, 3))
         result = result.model_copy(update={"steps": [*result.steps, seed_step]})

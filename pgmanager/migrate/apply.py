@@ -159,6 +159,12 @@ class Applier:
             self._remember_failure(step, 0, exc)
             raise
 
+    def run_statements(self, doc: SqlDocument) -> None:
+        """Run a file's statements one by one in the current transaction (or autocommit), errors at
+        file:line:col. For files that are not plan steps: rollback files, the seed."""
+        for stmt in doc.statements:
+            self._exec(doc, stmt)
+
     # -- transactional
 
     def _exec(self, doc: SqlDocument, stmt: Statement) -> None:
@@ -364,8 +370,7 @@ def rollback_step(conn: psycopg.Connection, settings: Settings, migration_key: s
     def undo() -> None:
         with conn.transaction():
             conn.execute(timeouts_sql(timeouts, local=True))
-            for stmt in doc.statements:
-                applier._exec(doc, stmt)
+            applier.run_statements(doc)
             history.forget(conn, settings.history_schema, migration_key)
 
     if doc.transactional:
@@ -373,8 +378,7 @@ def rollback_step(conn: psycopg.Connection, settings: Settings, migration_key: s
     else:
         conn.execute(timeouts_sql(timeouts, local=False))
         try:
-            for stmt in doc.statements:
-                applier._exec(doc, stmt)
+            applier.run_statements(doc)
         finally:
             conn.execute(RESET_TIMEOUTS)
         history.forget(conn, settings.history_schema, migration_key)
