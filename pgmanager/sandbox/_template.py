@@ -18,7 +18,7 @@ from typing import Protocol
 import psycopg
 from psycopg import sql
 
-from ..db import connect, connection, redact
+from ..db import connection, redact
 from ..errors import DatabaseError, PgmError, SandboxError
 
 TEMPLATE_PREFIX = "pgm_tpl_"
@@ -62,13 +62,6 @@ class Templates:
         self.strategy = strategy
         self._lock = threading.Lock()
         self.created: set[str] = set()
-
-    def _admin(self) -> psycopg.Connection:
-        return connect(self.admin_dsn)
-
-    def exists(self, dbname: str) -> bool:
-        with connection(self.admin_dsn) as conn:
-            return conn.execute("select 1 from pg_database where datname = %s", [dbname]).fetchone() is not None
 
     def ensure(self, migrator: Migrator, keep_failed: bool = False) -> str:
         """The template for this migrator, built now unless it already exists."""
