@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, ValidationInfo, field_validator
 
 from .errors import ConfigError
 
@@ -20,15 +20,72 @@ _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|min|h)?\s*$")
 _UNIT_MS = {None: 1, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000}
 PROVIDERS = ("auto", "local", "embedded", "docker", "dsn")
 
+# The ranges of the settings, one home: Settings validates them, and so does the parser for the same
+# keys given as file directives (``-- pgmanager: lock_retries=5``).
+PG_INT_MAX = 2_147_483_647
+"""PostgreSQL's integer GUCs (lock_timeout, statement_timeout) are int4 milliseconds."""
+DURATION_MIN_MS = {"lock_timeout": 1, "lock_timeout_max": 1, "lock_wait": 0, "statement_timeout": 0}
+"""Durations, with their least value in ms (the most is PG_INT_MAX)."""
+COUNT_RANGES = {"lock_retries": (0, 1000), "pool_size": (1, 64)}
+"""Integer settings, with their (least, most) value."""
+_NO_ZERO = "0 means no timeout, and a migration waiting for its lock would block every query queued behind it"
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+NAME_MAX = 63
+"""PostgreSQL truncates longer names (NAMEDATALEN - 1 bytes)."""
+
+
+def _parse_duration(value: str) -> int:
+    m = _DURATION.match(value)
+    if not m:
+        raise ValueError(f"invalid duration {value!r} (use e.g. 500ms, 5s, 2min, 0 for off)")
+    digits = m.group(1).lstrip("0") or "0"
+    if len(digits) > 15:  # far beyond any limit, and int() of a huge digit string is refused
+        return PG_INT_MAX + 1
+    return int(digits) * _UNIT_MS[m.group(2)]
+
 
 def duration_ms(value: str | int, setting: str) -> int:
     """Parse a PostgreSQL-style duration ('5s', '500ms', '0') into milliseconds."""
     if isinstance(value, int):
         return value
-    m = _DURATION.match(value)
-    if not m:
-        raise ConfigError(f"invalid duration {value!r} (use e.g. 500ms, 5s, 2min, 0 for off)", where=setting)
-    return int(m.group(1)) * _UNIT_MS[m.group(2)]
+    try:
+        return _parse_duration(value)
+    except ValueError as exc:
+        raise ConfigError(str(exc), where=setting) from None
+
+
+def check_duration(name: str, value: str) -> int:
+    """The duration setting ``name`` in ms; ValueError says why ``value`` is out of its range."""
+    ms = _parse_duration(value)
+    if ms > PG_INT_MAX:
+        raise ValueError(f"duration {value.strip()!r} is too long: {name} is at most {PG_INT_MAX}ms "
+                         "(about 24 days), PostgreSQL's limit")
+    least = DURATION_MIN_MS.get(name, 0)
+    if ms < least:
+        raise ValueError(f"{name} must be more than 0 ({_NO_ZERO})")
+    return ms
+
+
+def check_count(name: str, value: int) -> int:
+    """The integer setting ``name``; ValueError says why ``value`` is out of its range."""
+    least, most = COUNT_RANGES[name]
+    if not least <= value <= most:
+        raise ValueError(f"{name} must be between {least} and {most}, got {value}")
+    return value
+
+
+def check_directive(key: str, value: str) -> str | None:
+    """Why ``key=value`` is not a valid file directive (the same ranges as the settings), or None."""
+    try:
+        if key in DURATION_MIN_MS:
+            check_duration(key, value)
+        elif key in COUNT_RANGES:
+            if not re.fullmatch(r"-?[0-9]{1,12}", value):
+                return f"{key} must be a whole number, got {value!r}"
+            check_count(key, int(value))
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 class Settings(BaseModel):
@@ -44,15 +101,18 @@ class Settings(BaseModel):
     seed: str | None = "sql/seed.sql"
     queries: str = "sql/queries"
     exposed_schemas: list[str] = ["public"]
-    lock_timeout: str = "5s"
+    lock_timeout: str = "200ms"
+    lock_timeout_max: str = "400ms"
+    lock_wait: str = "5min"
     statement_timeout: str = "0"
-    lock_retries: int = 3
+    lock_retries: int = 20
     sandbox: str = "auto"
     sandbox_dsn: str | None = None
     pool_size: int = 2
     history_schema: str = "pgmanager"
     targets: dict[str, str] = {}
     lint: dict[str, Any] = {}
+    _sources: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @field_validator("sandbox")
     @classmethod
@@ -61,12 +121,74 @@ class Settings(BaseModel):
             raise ValueError(f"unknown sandbox provider {v!r}; choose one of {', '.join(PROVIDERS)}")
         return v
 
-    @field_validator("lock_timeout", "statement_timeout")
+    @field_validator("lock_timeout", "lock_timeout_max", "lock_wait", "statement_timeout", mode="before")
     @classmethod
-    def _duration(cls, v: str) -> str:
-        if not _DURATION.match(str(v)):
-            raise ValueError(f"invalid duration {v!r} (use e.g. 500ms, 5s, 2min, 0 for off)")
-        return str(v)
+    def _duration_ms_int(cls, v: Any) -> Any:
+        # a bare TOML integer is milliseconds, as in PostgreSQL (statement_timeout = 0)
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    @field_validator("lock_timeout", "lock_timeout_max", "lock_wait", "statement_timeout")
+    @classmethod
+    def _duration(cls, v: str, info: ValidationInfo) -> str:
+        check_duration(str(info.field_name), v)
+        return v
+
+    @field_validator("lock_retries", "pool_size", mode="before")
+    @classmethod
+    def _not_bool(cls, v: Any, info: ValidationInfo) -> Any:
+        if isinstance(v, bool):
+            raise ValueError(f"{info.field_name} must be a whole number, got {v}")
+        return v
+
+    @field_validator("lock_retries", "pool_size")
+    @classmethod
+    def _count(cls, v: int, info: ValidationInfo) -> int:
+        return check_count(str(info.field_name), v)
+
+    @field_validator("migrations", "policies", "views", "queries")
+    @classmethod
+    def _folder(cls, v: str, info: ValidationInfo) -> str:
+        if not v.strip():
+            raise ValueError(f"{info.field_name} must name a folder (relative to the project root)")
+        return v
+
+    @field_validator("auth_emulation", "seed")
+    @classmethod
+    def _file(cls, v: str | None, info: ValidationInfo) -> str | None:
+        # runs only when the setting was given (pyproject, environment): the default file may be absent
+        if not v:
+            return v
+        path = Path(info.data.get("root", Path("."))) / v
+        if not path.exists():
+            raise ValueError(f"file {v!r} does not exist (looked for {path.resolve()}; "
+                             f"set {info.field_name} = \"\" to turn it off)")
+        if not path.is_file():
+            raise ValueError(f"{v!r} is not a file ({path.resolve()})")
+        return v
+
+    @field_validator("history_schema")
+    @classmethod
+    def _schema_name(cls, v: str) -> str:
+        if not _IDENTIFIER.match(v) or len(v) > NAME_MAX or v.startswith("pg_"):
+            raise ValueError(f"{v!r} is not a usable schema name: use a lowercase SQL identifier (letters, "
+                             f"digits, _; not starting with a digit or pg_; at most {NAME_MAX} characters)")
+        return v
+
+    @field_validator("exposed_schemas")
+    @classmethod
+    def _schema_names(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("name at least one schema (the schemas the API exposes, e.g. [\"public\"])")
+        for name in v:
+            if not name.strip() or name != name.strip():
+                raise ValueError(f"{name!r} is not a schema name (empty or with surrounding spaces)")
+            if len(name.encode()) > NAME_MAX:
+                raise ValueError(f"schema name {name!r} is longer than {NAME_MAX} bytes")
+        return v
+
+    def source(self, name: str) -> str:
+        """Where ``name`` was given, for errors: PGMANAGER_<NAME>, --<name>, else tool.pgmanager.<name>."""
+        return self._sources.get(name, f"tool.pgmanager.{name}")
 
     def path(self, relative: str) -> Path:
         return (self.root / relative).resolve()
@@ -74,6 +196,14 @@ class Settings(BaseModel):
     @property
     def lock_timeout_ms(self) -> int:
         return duration_ms(self.lock_timeout, "lock_timeout")
+
+    @property
+    def lock_timeout_max_ms(self) -> int:
+        return duration_ms(self.lock_timeout_max, "lock_timeout_max")
+
+    @property
+    def lock_wait_ms(self) -> int:
+        return duration_ms(self.lock_wait, "lock_wait")
 
     @property
     def statement_timeout_ms(self) -> int:
@@ -104,7 +234,11 @@ def _env_overrides() -> dict[str, Any]:
 
 
 def load_settings(root: Path | None = None, **overrides: Any) -> Settings:
-    """Read settings for the project at ``root`` (found upward from the cwd when None)."""
+    """Read settings for the project at ``root`` (found upward from the cwd when None).
+
+    An invalid value is a ConfigError naming where it was given: ``tool.pgmanager.<name>``,
+    ``PGMANAGER_<NAME>`` or, for an override (a command-line option), ``--<name>``.
+    """
     root = find_root(root)
     data: dict[str, Any] = {}
     pyproject = root / "pyproject.toml"
@@ -114,15 +248,24 @@ def load_settings(root: Path | None = None, **overrides: Any) -> Settings:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read settings: {exc}", where=str(pyproject)) from None
         data = dict(doc.get("tool", {}).get("pgmanager", {}))
-    data.update(_env_overrides())
-    data.update({k: v for k, v in overrides.items() if v is not None})
+    sources: dict[str, str] = {}
+    env = _env_overrides()
+    data.update(env)
+    sources.update({name: f"PGMANAGER_{name.upper()}" for name in env})
+    given = {k: v for k, v in overrides.items() if v is not None}
+    data.update(given)
+    sources.update({name: f"--{name.replace('_', '-')}" for name in given})
     data["root"] = root
     try:
-        return Settings(**data)
+        settings = Settings(**data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "settings"
-        raise ConfigError(str(err["msg"]).removeprefix("Value error, "), where=f"tool.pgmanager.{field}") from None
+        loc = [str(p) for p in err["loc"]]
+        in_file = "tool.pgmanager." + (".".join(loc) or "settings")
+        where = sources[loc[0]] if loc and loc[0] in sources else in_file
+        raise ConfigError(str(err["msg"]).removeprefix("Value error, "), where=where) from None
+    settings._sources.update(sources)
+    return settings
 
 
 def resolve_dsn(settings: Settings, dsn: str | None = None, target: str | None = None) -> str:

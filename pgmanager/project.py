@@ -6,6 +6,7 @@ bad file does not hide the others; callers decide whether they are fatal.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -54,6 +55,12 @@ def read_sql_file(
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         return _problem(display, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", "invalid-encoding", line, col)
     text = text.removeprefix("\ufeff")
+    nul = text.find("\x00")
+    if nul >= 0:  # valid UTF-8, but PostgreSQL cannot take it in a query: refuse it before connecting
+        line = text.count("\n", 0, nul) + 1
+        col = nul - (text.rfind("\n", 0, nul) + 1) + 1
+        return _problem(display, "NUL byte (0x00) in the file: SQL text cannot hold it (binary or corrupted file?)",
+                        "invalid-encoding", line, col)
     return SqlFile(
         path=path.resolve(),
         display=display,
@@ -76,6 +83,9 @@ class Project:
     auth_emulation: SqlFile | None = None
     seed: SqlFile | None = None
     problems: list[Finding] = field(default_factory=list)
+    missing_folders: dict[str, Path] = field(default_factory=dict)
+    """Settings naming a folder that is not there (``migrations``): a configuration error for the commands
+    that need it (pgmanager.api findings / require_clean raise it), not for lint or analyze."""
 
     @property
     def root(self) -> Path:
@@ -87,6 +97,42 @@ class Project:
 
     def migration(self, key: str) -> SqlFile | None:
         return next((m for m in self.migrations if m.version == key or m.display == key), None)
+
+
+def version_problem(version: str) -> str | None:
+    """Why a 14-digit migration version is not a UTC timestamp YYYYMMDDHHMMSS, or None."""
+    year, month, day = int(version[0:4]), int(version[4:6]), int(version[6:8])
+    hour, minute, second = int(version[8:10]), int(version[10:12]), int(version[12:14])
+    bad = None
+    if year < 1:
+        bad = f"year {version[0:4]}"
+    elif not 1 <= month <= 12:
+        bad = f"month {version[4:6]} (01-12)"
+    elif not 1 <= day <= calendar.monthrange(year, month)[1]:
+        bad = f"day {version[6:8]} ({version[0:4]}-{version[4:6]} has {calendar.monthrange(year, month)[1]} days)"
+    elif hour > 23:
+        bad = f"hour {version[8:10]} (00-23)"
+    elif minute > 59:
+        bad = f"minute {version[10:12]} (00-59)"
+    elif second > 59:
+        bad = f"second {version[12:14]} (00-59)"
+    return f"version {version} is not a valid UTC timestamp YYYYMMDDHHMMSS: {bad}" if bad else None
+
+
+def _sql_files(project: Project, directory: Path, rule: str) -> list[Path]:
+    """The ``*.sql`` files of a folder; one whose suffix is .sql in another case (.SQL) is a problem, not skipped."""
+    out = []
+    for path in sorted(directory.iterdir()):
+        if path.suffix.lower() != ".sql" or not path.is_file():
+            continue
+        if path.suffix != ".sql":
+            project.problems.append(_problem(
+                _display(path, project.root),
+                f"suffix {path.suffix!r} is not lowercase: rename the file to {path.stem}.sql "
+                "(files are read only with a lowercase .sql suffix)", rule))
+            continue
+        out.append(path)
+    return out
 
 
 def _add(project: Project, result: SqlFile | Finding) -> SqlFile | None:
@@ -101,9 +147,11 @@ def load_project(settings: Settings) -> Project:
     project = Project(settings=settings)
     root = settings.root
     mig_dir = settings.path(settings.migrations)
-    if mig_dir.is_dir():
+    if not mig_dir.is_dir():
+        project.missing_folders["migrations"] = mig_dir
+    else:
         seen: dict[str, str] = {}
-        for path in sorted(mig_dir.glob("*.sql")):
+        for path in _sql_files(project, mig_dir, "migration-name"):
             m = MIGRATION_NAME.match(path.name)
             if not m:
                 project.problems.append(
@@ -115,6 +163,10 @@ def load_project(settings: Settings) -> Project:
                 )
                 continue
             version, name = m.group("version"), m.group("name")
+            bad_version = version_problem(version)
+            if bad_version:
+                project.problems.append(_problem(_display(path, root), bad_version, "migration-name"))
+                continue
             if m.group("rollback"):
                 sql = _add(project, read_sql_file(path, root, FileKind.ROLLBACK, version, name))
                 if sql:
@@ -137,7 +189,7 @@ def load_project(settings: Settings) -> Project:
     for folder, kind in ((settings.policies, FileKind.POLICY), (settings.views, FileKind.VIEW)):
         directory = settings.path(folder)
         if directory.is_dir():
-            for path in sorted(directory.glob("*.sql")):
+            for path in _sql_files(project, directory, "file-name"):
                 sql = _add(project, read_sql_file(path, root, kind))
                 if sql:
                     project.repeatables.append(sql)

@@ -11,7 +11,7 @@ from typing import Any
 from .. import __version__
 from ..config import Settings, load_settings
 from ..db import connection, redact
-from ..errors import InputError, PlanError
+from ..errors import ConfigError, InputError, PlanError
 from ..migrate import Applier
 from ..models import CheckReport, FileKind, Finding, MigrateResult, SandboxInfo, StepResult
 from ..parse import parse_file
@@ -28,7 +28,16 @@ def load(root: Path | None = None, **overrides: Any) -> tuple[Settings, Project]
 
 
 def findings(project: Project, *, include_seed: bool = True) -> list[Finding]:
-    """Every problem that stops a file from being used: unreadable, misnamed, unparseable."""
+    """Every problem that stops a file from being used: unreadable, misnamed, unparseable.
+
+    Raises ConfigError when the migrations folder does not exist: the commands that build or
+    migrate (check, plan, migrate, status, rollback, repair, verify) would see an empty project.
+    """
+    if project.missing_folders:
+        setting, folder = next(iter(project.missing_folders.items()))
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise ConfigError(f"{setting} folder {folder} {what}", where=project.settings.source(setting),
+                          hint="run from the project folder, pass -C/--project DIR, or fix the setting")
     out = list(project.problems)
     for f in project.all_files():
         if f.kind == FileKind.SEED and not include_seed:

@@ -17,7 +17,7 @@ from pglast import ast
 from ..config import Settings
 from ..db import connect
 from ..errors import InputError
-from ..models import CaseResult, FileKind, FuzzResult, MutantResult, TapResult, VerifyReport
+from ..models import CaseResult, FileKind, Finding, FuzzResult, MutantResult, Severity, TapResult, VerifyReport
 from ..parse import parse_file
 from ..policies import (
     Mutant,
@@ -62,6 +62,48 @@ def _check_roles(conn: psycopg.Connection, suite: SpecSuite) -> None:
         if case.identity.role not in known:
             raise InputError(f"case {case.name!r}: role {case.identity.role!r} does not exist on the server",
                              where=f"{case.file}:{case.line}")
+
+
+def _missing_schemas(conn: psycopg.Connection, settings: Settings) -> list[str]:
+    """The exposed_schemas the built database does not have: nothing in them can be verified."""
+    names = list(settings.exposed_schemas)
+    found = {r[0] for r in conn.execute("select nspname from pg_catalog.pg_namespace where nspname = any(%s)",
+                                        [names]).fetchall()}
+    return [n for n in names if n not in found]
+
+
+def _setting_problems(settings: Settings, parts: tuple[str, ...], report: dict[str, object],
+                      missing: list[str]) -> list[Finding]:
+    """A schema that is not there, or a run that measured nothing, is a failure, not an "ok": say why."""
+    def count(key: str) -> int:
+        value = report.get(key)
+        return len(value) if isinstance(value, list) else 0
+
+    def problem(rule: str, file: str, message: str) -> Finding:
+        return Finding(rule=rule, severity=Severity.ERROR, file=file, message=message)
+
+    setting = settings.source("exposed_schemas")
+    out: list[Finding] = []
+    if missing:
+        out.append(problem("missing-schema", setting,
+                           f"schema(s) {', '.join(missing)} do not exist in the built database, so nothing in them "
+                           "was verified: fix exposed_schemas or create the schema in a migration"))
+    present = [n for n in settings.exposed_schemas if n not in missing]
+    if "matrix" in parts and count("matrix") == 0 and present:
+        out.append(problem("nothing-verified", setting,
+                           f"the coverage matrix measured no table: the exposed schema(s) {', '.join(present)} "
+                           "hold no table or view"))
+    checked = sum(count(k) for k in ("matrix", "cases", "tap", "fuzz", "mutants"))
+    if checked == 0 and not out and not count("problems"):
+        reasons = []
+        if "specs" in parts:
+            reasons.append(f"no spec case in {settings.policies}/tests")
+        if "pgtap" in parts:
+            reasons.append(f"pgTAP skipped: {report['tap_skipped']}" if report.get("tap_skipped") else "no pgTAP test")
+        if "fuzz" in parts:
+            reasons.append("no fuzz world with oracles")
+        out.append(problem("nothing-verified", "verify", f"nothing was verified ({'; '.join(reasons)})"))
+    return out
 
 
 @contextmanager
@@ -138,6 +180,7 @@ def verify(settings: Settings, project: Project, *, sandbox: str | None = None, 
         conn = connect(box.dsn(shared))
         try:
             _check_roles(conn, suite)
+            missing = _missing_schemas(conn, settings)
             if "matrix" in parts:
                 matrix = coverage_matrix(conn, suite, list(settings.exposed_schemas), _policy_files(project))
                 report.update(matrix=matrix.cells, problems=matrix.problems)
@@ -180,6 +223,10 @@ def verify(settings: Settings, project: Project, *, sandbox: str | None = None, 
         finally:
             conn.close()
         info = box.info(shared)
+    found = _setting_problems(settings, parts, report, missing)
+    if found:
+        earlier = report.get("problems")
+        report["problems"] = [*found, *(earlier if isinstance(earlier, list) else [])]
     timings["total"] = round((time.perf_counter() - t0) * 1000, 3)
     result = VerifyReport(ok=True, sandbox=info, timings_ms=timings, **report)  # type: ignore[arg-type]
     return result.model_copy(update={"ok": result.failures == 0})

@@ -12,11 +12,12 @@ from functools import cache, cached_property
 import pglast
 from pglast import ast
 
+from ..config import check_directive
 from ..models import Finding, Severity, SqlFile
 from ._classify import no_transaction_reason_json
 
 _DIRECTIVE = re.compile(r"^\s*--\s*pgmanager:\s*(?P<body>.*)$", re.MULTILINE)
-DIRECTIVES = {"lock_timeout", "statement_timeout", "lock_retries"}
+DIRECTIVES = {"lock_timeout", "lock_timeout_max", "statement_timeout", "lock_retries"}
 
 
 @dataclass(frozen=True)
@@ -87,18 +88,24 @@ def _error(file: SqlFile, rule: str, message: str, line: int = 1, col: int = 1) 
 
 
 def _directives(file: SqlFile, lines: _Lines) -> tuple[dict[str, str], list[Finding]]:
+    """``-- pgmanager: key=value ...`` lines; a value out of its setting's range is a bad-directive finding."""
     found: dict[str, str] = {}
     problems: list[Finding] = []
     for m in _DIRECTIVE.finditer(file.text):
-        line, _ = lines.position(m.start())
-        for part in m.group("body").split():
+        for pm in re.finditer(r"\S+", m.group("body")):
+            part = pm.group()
+            line, col = lines.position(m.start("body") + pm.start())
             key, sep, value = part.partition("=")
             if not sep or key not in DIRECTIVES or not value:
                 problems.append(
                     _error(file, "bad-directive",
                            f"unknown directive {part!r}; use key=value with key one of {', '.join(sorted(DIRECTIVES))}",
-                           line)
+                           line, col)
                 )
+                continue
+            reason = check_directive(key, value)
+            if reason is not None:
+                problems.append(_error(file, "bad-directive", f"directive {part}: {reason}", line, col))
             else:
                 found[key] = value
     return found, problems

@@ -205,17 +205,19 @@ def load_specs(settings: Settings, folder: Path | None = None) -> SpecSuite:
     for path in paths:
         display = _display(path, settings.root)
         reader = _Reader(display)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read spec: {exc}", where=display) from None
+        text = read_text(path, display, "spec")
         try:
             root = yaml.compose(text)
+        except yaml.reader.ReaderError as exc:  # a character YAML does not allow (control characters)
+            line, col, offset = _position(text, exc.position)
+            char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+            raise InputError(f"malformed YAML: character {char} is not allowed (byte offset {offset})",
+                             where=f"{display}:{line}:{col}") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else 1
+            where = f"{display}:{mark.line + 1}:{mark.column + 1}" if mark is not None else display
             problem = getattr(exc, "problem", None) or str(exc)
-            raise InputError(f"malformed YAML: {problem}", where=f"{display}:{line}") from None
+            raise InputError(f"malformed YAML: {problem}", where=where) from None
         suite.files.append(display)
         if root is None:
             continue
@@ -226,6 +228,35 @@ def load_specs(settings: Settings, folder: Path | None = None) -> SpecSuite:
     for reader, path, top in raw:
         _read_body(reader, path, top, suite, settings)
     return suite
+
+
+def _position(text: str, index: int) -> tuple[int, int, int]:
+    """1-based line and column of a character index, and its byte offset in the UTF-8 file."""
+    line = text.count("\n", 0, index) + 1
+    col = index - (text.rfind("\n", 0, index) + 1) + 1
+    return line, col, len(text[:index].encode("utf-8"))
+
+
+def read_text(path: Path, display: str, what: str) -> str:
+    """A spec or fixture file as text; a binary file (not UTF-8, or holding a NUL byte) is one InputError
+    naming the file, line:col and byte offset."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {exc.strerror or exc}", where=display) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        good = raw[: exc.start].decode("utf-8")
+        line, col, _ = _position(good, len(good))
+        raise InputError(f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at byte offset {exc.start} "
+                         f"(is the {what} a binary file?)", where=f"{display}:{line}:{col}") from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        line, col, offset = _position(text, nul)
+        raise InputError(f"NUL byte (0x00) at byte offset {offset} (is the {what} a binary file?)",
+                         where=f"{display}:{line}:{col}")
+    return text
 
 
 def _display(path: Path, root: Path) -> str:
@@ -306,7 +337,7 @@ def _fixtures(r: _Reader, spec: Path, node: Node, settings: Settings) -> list[st
             path = settings.path(name)
         if not path.is_file():
             raise r.error(n, f"fixture {name!r} not found (relative to the spec file or the project root)")
-        out.append(path.read_text(encoding="utf-8"))
+        out.append(read_text(path, _display(path, settings.root), "fixture").removeprefix("\ufeff"))
     return out
 
 

@@ -3,6 +3,8 @@ no password, and nothing changed on the target."""
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import psycopg
@@ -128,11 +130,145 @@ def test_no_target_at_all(cli, project_copy: Path) -> None:
     assert_one_line_error(result, 2, "--dsn: no target database")
 
 
+def set_setting(project: Path, name: str, toml_value: str | None) -> None:
+    """Set (or, with None, remove) one key of [tool.pgmanager] in the project's pyproject.toml."""
+    pyproject = project / "pyproject.toml"
+    text = re.sub(rf"(?m)^{name} = .*\n", "", pyproject.read_text())
+    if toml_value is not None:
+        text = text.replace("[tool.pgmanager]\n", f"[tool.pgmanager]\n{name} = {toml_value}\n", 1)
+    pyproject.write_text(text)
+
+
 def test_bad_setting_names_the_setting(cli, project_copy: Path) -> None:
-    pyproject = project_copy / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('lock_timeout = "5s"', 'lock_timeout = "soon"'))
+    set_setting(project_copy, "lock_timeout", '"soon"')
     result = cli("check", cwd=project_copy)
     assert_one_line_error(result, 2, "tool.pgmanager.lock_timeout: invalid duration 'soon'")
+
+
+# (setting, TOML value, the one line's expected part): every setting is checked against its range
+BAD_SETTINGS = [
+    ("lock_timeout", '"99999999999999h"', "tool.pgmanager.lock_timeout: duration '99999999999999h' is too long: "
+     "lock_timeout is at most 2147483647ms"),
+    ("lock_timeout", '"0"', "tool.pgmanager.lock_timeout: lock_timeout must be more than 0 (0 means no timeout"),
+    ("lock_timeout", "0", "tool.pgmanager.lock_timeout: lock_timeout must be more than 0"),
+    ("lock_timeout_max", '"0ms"', "tool.pgmanager.lock_timeout_max: lock_timeout_max must be more than 0"),
+    ("lock_wait", '"2147483648ms"', "tool.pgmanager.lock_wait: duration '2147483648ms' is too long"),
+    ("lock_wait", '"-1s"', "tool.pgmanager.lock_wait: invalid duration '-1s'"),
+    ("statement_timeout", '"596524h"', "tool.pgmanager.statement_timeout: duration '596524h' is too long"),
+    ("lock_retries", "-1", "tool.pgmanager.lock_retries: lock_retries must be between 0 and 1000, got -1"),
+    ("lock_retries", "1001", "tool.pgmanager.lock_retries: lock_retries must be between 0 and 1000, got 1001"),
+    ("lock_retries", "true", "tool.pgmanager.lock_retries: lock_retries must be a whole number, got True"),
+    ("pool_size", "0", "tool.pgmanager.pool_size: pool_size must be between 1 and 64, got 0"),
+    ("pool_size", "-3", "tool.pgmanager.pool_size: pool_size must be between 1 and 64, got -3"),
+    ("pool_size", "65", "tool.pgmanager.pool_size: pool_size must be between 1 and 64, got 65"),
+    ("auth_emulation", '"sql/no_such_auth.sql"', "tool.pgmanager.auth_emulation: file 'sql/no_such_auth.sql' "
+     "does not exist"),
+    ("auth_emulation", '"sql"', "tool.pgmanager.auth_emulation: 'sql' is not a file"),
+    ("seed", '"sql/no_such_seed.sql"', "tool.pgmanager.seed: file 'sql/no_such_seed.sql' does not exist"),
+    ("history_schema", '"Pgm-History"', "tool.pgmanager.history_schema: 'Pgm-History' is not a usable schema name"),
+    ("history_schema", '"pg_history"', "tool.pgmanager.history_schema: 'pg_history' is not a usable schema name"),
+    ("exposed_schemas", "[]", "tool.pgmanager.exposed_schemas: name at least one schema"),
+    ("exposed_schemas", '["public", ""]', "tool.pgmanager.exposed_schemas: '' is not a schema name"),
+    ("migrations", '""', "tool.pgmanager.migrations: migrations must name a folder"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), BAD_SETTINGS)
+def test_every_setting_is_checked_against_its_range(cli, project_copy: Path, name: str, value: str,
+                                                    expected: str) -> None:
+    set_setting(project_copy, name, value)
+    result = cli("plan", cwd=project_copy)  # offline: the settings are read before anything else
+    assert_one_line_error(result, 2, expected)
+
+
+@pytest.mark.parametrize(("variable", "value", "expected"), [
+    ("PGMANAGER_LOCK_RETRIES", "-1", "PGMANAGER_LOCK_RETRIES: lock_retries must be between 0 and 1000, got -1"),
+    ("PGMANAGER_LOCK_TIMEOUT", "0", "PGMANAGER_LOCK_TIMEOUT: lock_timeout must be more than 0"),
+    ("PGMANAGER_POOL_SIZE", "many", "PGMANAGER_POOL_SIZE: Input should be a valid integer"),
+    ("PGMANAGER_AUTH_EMULATION", "nowhere.sql", "PGMANAGER_AUTH_EMULATION: file 'nowhere.sql' does not exist"),
+    ("PGMANAGER_EXPOSED_SCHEMAS", " , ", "PGMANAGER_EXPOSED_SCHEMAS: name at least one schema"),
+])
+def test_a_bad_environment_override_names_the_variable(cli, project_copy: Path, variable: str, value: str,
+                                                       expected: str) -> None:
+    result = cli("plan", cwd=project_copy, env={variable: value})
+    assert_one_line_error(result, 2, expected)
+
+
+def test_the_limits_themselves_are_accepted(cli, project_copy: Path) -> None:
+    for name, value in (("lock_timeout", '"1ms"'), ("statement_timeout", '"2147483647ms"'), ("lock_retries", "0"),
+                        ("lock_retries", "1000"), ("pool_size", "64"), ("lock_wait", "0")):
+        set_setting(project_copy, name, value)
+    result = cli("plan", cwd=project_copy)
+    assert result.code == 0, result.err
+
+
+def test_a_default_file_may_be_absent_and_an_empty_one_is_off(cli, project_copy: Path) -> None:
+    set_setting(project_copy, "seed", None)  # the default, sql/seed.sql, which is not there
+    (project_copy / "sql" / "seed.sql").unlink()
+    set_setting(project_copy, "auth_emulation", '""')
+    (project_copy / "sql" / "supabase_auth.sql").unlink()
+    result = cli("plan", "--format", "json", cwd=project_copy)
+    assert result.code == 0, result.err
+    assert "supabase_auth" not in result.out
+
+
+@pytest.mark.parametrize("command", ["migrate", "status", "plan", "check", "verify"])
+def test_a_project_folder_that_does_not_exist_is_a_usage_error(cli, tmp_path: Path, command: str) -> None:
+    missing = tmp_path / "no_such_project"
+    result = cli(command, "-C", str(missing), cwd=tmp_path, env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
+    assert result.code == 2, result.err
+    assert f"'{missing}' does not exist" in result.err
+    assert "newer schema" not in result.err + result.out and "Traceback" not in result.err
+
+
+def test_a_missing_migrations_folder_is_a_configuration_error(cli, project_copy: Path) -> None:
+    shutil.rmtree(project_copy / "migrations")
+    folder = (project_copy / "migrations").resolve()
+    for args in (("plan",), ("check", "--no-lint"), ("migrate", "--dsn", "postgresql://nobody@127.0.0.1:1/none"),
+                 ("status", "--dsn", "postgresql://nobody@127.0.0.1:1/none"), ("verify",)):
+        result = cli(*args, cwd=project_copy)
+        assert_one_line_error(result, 2, f"tool.pgmanager.migrations: migrations folder {folder} does not exist")
+    result = cli("plan", cwd=project_copy, env={"PGMANAGER_MIGRATIONS": "db/migrations"})
+    assert_one_line_error(result, 2, "PGMANAGER_MIGRATIONS: migrations folder "
+                                     f"{(project_copy / 'db' / 'migrations').resolve()} does not exist")
+
+
+def test_a_nul_byte_in_a_migration_names_file_line_col(cli, project_copy: Path) -> None:
+    path = project_copy / "migrations" / "20990101000000_nul.sql"
+    path.write_bytes(b"-- a binary paste\nselect 'a\x00b';\n")
+    result = cli("check", cwd=project_copy)
+    assert result.code == 1, result.err
+    assert "migrations/20990101000000_nul.sql:2:10: NUL byte (0x00) in the file" in result.out
+    assert "sandbox:" not in result.out and "Traceback" not in result.out + result.err
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("20240601000000_name.SQL", "migrations/20240601000000_name.SQL:1:1: suffix '.SQL' is not lowercase: rename the "
+                                "file to 20240601000000_name.sql"),
+    ("20240601000000_name.rollback.Sql", "suffix '.Sql' is not lowercase"),
+    ("20241301000000_x.sql", "migrations/20241301000000_x.sql:1:1: version 20241301000000 is not a valid UTC "
+                             "timestamp YYYYMMDDHHMMSS: month 13 (01-12)"),
+    ("20240230000000_x.sql", "version 20240230000000 is not a valid UTC timestamp YYYYMMDDHHMMSS: day 30 "
+                             "(2024-02 has 29 days)"),
+    ("20230229000000_x.sql", "day 29 (2023-02 has 28 days)"),
+    ("20240101240000_x.sql", "hour 24 (00-23)"),
+    ("20240101006000_x.sql", "minute 60 (00-59)"),
+    ("20240101000060_x.sql", "second 60 (00-59)"),
+    ("00000101000000_x.sql", "year 0000"),
+])
+def test_a_misnamed_migration_is_refused_with_the_reason(cli, project_copy: Path, name: str, expected: str) -> None:
+    (project_copy / "migrations" / name).write_text("create table public.misnamed (id int);\n")
+    result = cli("check", cwd=project_copy)
+    assert result.code == 1, result.err
+    assert expected in result.out
+    assert "sandbox:" not in result.out  # refused before anything was built
+
+
+def test_an_uppercase_suffix_in_policies_or_views_is_not_skipped(cli, project_copy: Path) -> None:
+    (project_copy / "policies" / "extra.SQL").write_text("select 1;\n")
+    result = cli("check", cwd=project_copy)
+    assert result.code == 1
+    assert "policies/extra.SQL:1:1: suffix '.SQL' is not lowercase" in result.out
 
 
 def test_unknown_target_name(cli, project_copy: Path) -> None:

@@ -31,7 +31,7 @@ def test_checksum_sees_real_changes() -> None:
 
 
 def _project(tmp_path: Path, files: dict[str, bytes]):
-    (tmp_path / "pyproject.toml").write_text("[tool.pgmanager]\nseed = 'sql/seed.sql'\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.pgmanager]\nseed = ''\n")
     for rel, data in files.items():
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
 import pytest
-from _migrate_support import MiniProject, history_keys, pgm, snapshot
+from _migrate_support import MiniProject, cli_env, history_keys, pgm, snapshot
 from psycopg import conninfo, sql
 
 from pgmanager.db import describe
@@ -97,3 +100,87 @@ def test_wrong_password_names_the_host_and_never_prints_a_password(tmp_path: Pat
     assert ok.code == 0, ok.err
     assert secret not in ok.out + ok.err and "***" in ok.out
     assert len(history_keys(empty_db.dsn)) == 8
+
+
+# Input the tester found accepted (issue 8 part 4): each is refused before the first statement runs.
+
+@pytest.mark.parametrize(("directive", "expected"), [
+    ("lock_retries=-2", "directive lock_retries=-2: lock_retries must be between 0 and 1000, got -2"),
+    ("lock_retries=99999999999999", "directive lock_retries=99999999999999: lock_retries must be a whole number"),
+    ("lock_retries=1001", "lock_retries must be between 0 and 1000, got 1001"),
+    ("lock_retries=three", "directive lock_retries=three: lock_retries must be a whole number, got 'three'"),
+    ("lock_timeout=soon", "directive lock_timeout=soon: invalid duration 'soon'"),
+    ("lock_timeout=0", "directive lock_timeout=0: lock_timeout must be more than 0 (0 means no timeout"),
+    ("lock_timeout=-1s", "invalid duration '-1s'"),
+    ("lock_timeout_max=0", "lock_timeout_max must be more than 0"),
+    ("statement_timeout=99999999999999h", "duration '99999999999999h' is too long: statement_timeout is at most "
+                                          "2147483647ms"),
+])
+def test_a_bad_directive_value_names_file_line_col_and_applies_nothing(tmp_path: Path, empty_db, directive: str,
+                                                                       expected: str) -> None:
+    p = MiniProject(tmp_path / "proj")
+    _eight(p)
+    p.migration(9, "directive", f"-- pgmanager: lock_timeout=2s {directive}\ncreate table public.t9 (id int);\n")
+    before = snapshot(empty_db.dsn)
+    run = pgm(p, "migrate", "--dsn", empty_db.dsn)
+    assert run.code == 1, run.err
+    line = run.err.strip()
+    assert line.startswith(f"error: migrations/{p.key(9)}_directive.sql:1:31: directive {directive}: "), run.err
+    assert expected in line, line
+    assert "\n" not in line
+    assert snapshot(empty_db.dsn) == before and history_keys(empty_db.dsn) == []
+    plan = pgm(p, "plan")  # the offline plan refuses it too
+    assert plan.code == 1 and expected in plan.err
+
+
+def test_a_nul_byte_names_file_line_col_before_connecting(tmp_path: Path, empty_db) -> None:
+    p = MiniProject(tmp_path / "proj")
+    _eight(p)
+    (p.root / "migrations" / f"{p.key(9)}_nul.sql").write_bytes(b"create table public.t9 (\n  id int\x00\n);\n")
+    before = snapshot(empty_db.dsn)
+    run = pgm(p, "migrate", "--dsn", empty_db.dsn)
+    assert run.code == 1, run.err  # a bad file (exit 1), not a database error (exit 3)
+    assert run.err.strip() == (f"error: migrations/{p.key(9)}_nul.sql:2:9: NUL byte (0x00) in the file: SQL text "
+                               "cannot hold it (binary or corrupted file?)")
+    assert snapshot(empty_db.dsn) == before
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("20240601000000_name.SQL", "migrations/20240601000000_name.SQL:1:1: suffix '.SQL' is not lowercase: rename the "
+                                "file to 20240601000000_name.sql (files are read only with a lowercase .sql suffix)"),
+    ("20241301000000_x.sql", "migrations/20241301000000_x.sql:1:1: version 20241301000000 is not a valid UTC "
+                             "timestamp YYYYMMDDHHMMSS: month 13 (01-12)"),
+])
+def test_a_misnamed_migration_is_refused_not_skipped_or_applied(tmp_path: Path, empty_db, name: str,
+                                                               expected: str) -> None:
+    p = MiniProject(tmp_path / "proj")
+    _eight(p)
+    p.write(f"migrations/{name}", "create table public.misnamed (id int);\n")
+    before = snapshot(empty_db.dsn)
+    run = pgm(p, "migrate", "--dsn", empty_db.dsn)
+    assert run.code == 1, run.err
+    assert run.err.strip() == f"error: {expected}"
+    assert snapshot(empty_db.dsn) == before
+
+
+def test_a_missing_project_or_migrations_folder_is_a_usage_error_not_a_newer_schema(tmp_path: Path,
+                                                                                      empty_db) -> None:
+    p = MiniProject(tmp_path / "proj")
+    _eight(p)
+    assert pgm(p, "migrate", "--dsn", empty_db.dsn).code == 0
+    before = snapshot(empty_db.dsn)
+    for command in ("migrate", "status", "plan", "rollback", "repair"):
+        proc = subprocess.run([sys.executable, "-m", "pgmanager", command, "-C", str(tmp_path / "nonexistent"),
+                               "--dsn", empty_db.dsn], env=cli_env(), capture_output=True, text=True, timeout=120,
+                              check=False)
+        assert proc.returncode == 2, (command, proc.stderr)
+        assert f"Directory '{tmp_path / 'nonexistent'}' does not exist" in proc.stderr, proc.stderr
+        assert "newer schema" not in proc.stderr + proc.stdout
+    shutil.rmtree(p.root / "migrations")
+    for command in ("migrate", "status", "plan", "rollback", "repair --accept-checksums"):
+        run = pgm(p, *command.split(), "--dsn", empty_db.dsn)
+        assert run.code == 2, (command, run.err)
+        assert run.err.strip() == (
+            f"error: tool.pgmanager.migrations: migrations folder {(p.root / 'migrations').resolve()} does not "
+            "exist (run from the project folder, pass -C/--project DIR, or fix the setting)"), command
+    assert snapshot(empty_db.dsn) == before

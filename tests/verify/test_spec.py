@@ -19,9 +19,9 @@ matrix:
   owner: alice
 """
 
-# (spec text, line of the error, part of the message)
+# (spec text, line (or line:col) of the error, part of the message)
 BAD_SPECS = [
-    ("cases:\n  - name: x\n    as: alice\n    sql: select 1\n    count: [1\n", 6, "malformed YAML"),
+    ("cases:\n  - name: x\n    as: alice\n    sql: select 1\n    count: [1\n", "6:1", "malformed YAML"),
     ("cases:\n  - name: x\n    as: mallory\n    sql: select 1\n    count: 1\n", 3, "unknown role or user 'mallory'"),
     ("cases:\n  - name: x\n    as: {role: authenticated, user: zed}\n    sql: select 1\n    empty: true\n", 3,
      "unknown user 'zed'"),
@@ -58,7 +58,7 @@ def _project(tmp_path: Path, spec: str) -> Path:
 
 
 @pytest.mark.parametrize(("spec", "line", "fragment"), BAD_SPECS)
-def test_a_malformed_spec_names_file_and_line(tmp_path: Path, spec: str, line: int, fragment: str) -> None:
+def test_a_malformed_spec_names_file_and_line(tmp_path: Path, spec: str, line: int | str, fragment: str) -> None:
     settings = load_settings(_project(tmp_path, spec))
     with pytest.raises(InputError) as info:
         load_specs(settings)
