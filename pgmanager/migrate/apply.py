@@ -4,17 +4,22 @@
   ``statement_timeout``; its history row is written in that same transaction, so a runner killed at
   any point leaves either the whole migration with its row, or neither.
 - A migration with a statement that cannot run in a transaction (found from the AST) runs
-  statement by statement in autocommit; its history row is written after the last one succeeds.
-  An INVALID index left by an earlier failed concurrent build of the same name is dropped first.
+  statement by statement, and is resumable: each statement that can run in a transaction commits
+  together with its progress row; one that cannot is marked running before and done after it runs.
+  A re-run skips the statements done, and judges the one left running by its effect
+  (reconcile.py: a valid index is done, an INVALID one is dropped and rebuilt, ...). The history row
+  is written, and the progress cleared, in one transaction after the last statement.
 - Repeatables that changed run together in one transaction, in dependency order.
-- A lock timeout rolls the migration back and retries with backoff, telling which lock it waited
-  for and who held it; after the last retry it fails with that same information.
+- A lock timeout rolls the attempt back and retries after a jittered, growing sleep with a longer
+  lock_timeout (up to lock_timeout_max), telling which lock it waited for and who held it; after the
+  last retry it fails with that same information.
 - A failed attempt is remembered in the failures table (outside the failed transaction) for `status`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
@@ -30,13 +35,13 @@ from ..models import FileKind, Plan, Step, StepResult
 from ..parse import SqlDocument, Statement, used_names
 from ..project import normalize
 from . import history
-from .script import RESET_TIMEOUTS, Timeouts, as_text, drop_invalid_index_sql, timeouts_sql
+from .plan import statement_checksum
+from .reconcile import Verdict, drop_invalid_index, index_state, reconcile
+from .script import RESET_TIMEOUTS, Timeouts, as_text, timeouts_sql
 
 ProgressFn = Callable[[Step, int, int], None]
 EventFn = Callable[[str], None]
 T = TypeVar("T")
-BACKOFF_START_S = 0.5
-BACKOFF_MAX_S = 10.0
 
 __all__ = ["Applier", "LockTimeout", "StepFailed", "Timeouts", "rollback_step", "statement_error"]
 
@@ -102,6 +107,7 @@ def blockers(conn: psycopg.Connection, stmt: Statement) -> str:
                   coalesce(a.state, ''), date_trunc('second', now() - a.xact_start)::text
              from pg_locks l left join pg_stat_activity a on a.pid = l.pid
             where l.granted and l.pid <> pg_backend_pid() and l.locktype = 'relation'
+              and l.database = (select oid from pg_database where datname = current_database())
               and l.relation = any(array(select to_regclass(n) from unnest(%s::text[]) n
                                           where to_regclass(n) is not null))
             order by l.pid""",
@@ -150,7 +156,7 @@ class Applier:
         self._batch = []
         try:
             if step.transactional:
-                return self._with_retries(doc, timeouts, lambda: self._transactional([step], timeouts)[0])
+                return self._with_retries(doc, timeouts, lambda t: self._transactional([step], t)[0])
             return self._non_transactional(step, doc, timeouts)
         except StepFailed as failed:
             self._remember_failure(step, failed.done, failed.error)
@@ -243,20 +249,22 @@ class Applier:
         first = self.docs[steps[0].file]
         self._batch = list(steps)
         try:
-            return self._with_retries(first, timeouts, lambda: self._transactional(steps, timeouts))
+            return self._with_retries(first, timeouts, lambda t: self._transactional(steps, t))
         except StepFailed as failed:
             raise failed.error from None
 
-    def _with_retries(self, doc: SqlDocument, timeouts: Timeouts, attempt: Callable[[], T]) -> T:
-        delay = BACKOFF_START_S
+    def _with_retries(self, doc: SqlDocument, timeouts: Timeouts, attempt: Callable[[Timeouts], T],
+                      stmt: Statement | None = None) -> T:
+        """Run ``attempt`` with the timeouts of each try until it gets its locks, or the retries run out."""
         for tries in range(timeouts.lock_retries + 1):
+            this = timeouts.attempt(tries)
             try:
-                return attempt()
+                return attempt(this)
             except pgerrors.LockNotAvailable as exc:
-                waited_doc, stmt = self._failing_statement(doc, exc)
-                self._lock_timed_out(waited_doc, stmt, timeouts, tries, delay)
-                self.sleep(delay)
-                delay = min(delay * 2, BACKOFF_MAX_S)
+                waited_doc, waited = (doc, stmt) if stmt is not None else self._failing_statement(doc, exc)
+                pause = timeouts.retry_sleep_s(tries) * random.uniform(0.5, 1.0)
+                self._lock_timed_out(waited_doc, waited, this, tries, pause)
+                self.sleep(pause)
         raise AssertionError("unreachable")
 
     def _lock_timed_out(self, doc: SqlDocument, stmt: Statement | None, timeouts: Timeouts, tries: int,
@@ -269,10 +277,11 @@ class Applier:
         if tries >= timeouts.lock_retries:
             raise LockTimeout(f"gave up after {tries + 1} attempt(s): {waited}{blocked}", where=where,
                               sqlstate="55P03",
-                              hint="retry when the blocking transaction ends, or raise lock_timeout")
+                              hint="retry when the blocking transaction ends, or raise lock_timeout_max or "
+                                   "lock_retries")
         if self.on_event:
             self.on_event(f"{where}: {waited}{blocked}; rolled back, retry {tries + 1}/{timeouts.lock_retries} "
-                          f"in {delay:g}s")
+                          f"in {delay:.2f}s")
 
     def _failing_statement(self, doc: SqlDocument, exc: psycopg.Error) -> tuple[SqlDocument, Statement | None]:
         """The statement that waited: known when run alone; for a file sent whole, the first one asking
@@ -291,55 +300,80 @@ class Applier:
     # -- non-transactional
 
     def _non_transactional(self, step: Step, doc: SqlDocument, timeouts: Timeouts) -> StepResult:
+        """Statement by statement, resumable: see the module's docstring."""
         t0 = time.perf_counter()
-        self.conn.execute(timeouts_sql(timeouts, local=False))
+        if step.resume_at and self.on_event:
+            self.on_event(f"{doc.file.display}: resuming at statement {step.resume_at + 1} of {len(doc.statements)} "
+                          f"(statements 1-{step.resume_at} were done by an interrupted attempt)")
         try:
             for n, stmt in enumerate(doc.statements):
-                self._drop_invalid_index(stmt)
-                delay = BACKOFF_START_S
-                for tries in range(timeouts.lock_retries + 1):
-                    try:
-                        self._exec(doc, stmt)
-                        break
-                    except pgerrors.LockNotAvailable:
-                        self._drop_invalid_index(stmt)
-                        try:
-                            self._lock_timed_out(doc, stmt, timeouts, tries, delay)
-                        except LockTimeout as exc:
-                            raise StepFailed(exc, n) from None
-                        self.sleep(delay)
-                        delay = min(delay * 2, BACKOFF_MAX_S)
-                    except DatabaseError as exc:
+                if n < step.resume_at:
+                    continue
+                digest = statement_checksum(stmt)
+                try:
+                    if stmt.no_transaction is None:  # commits with its progress row: never half-known
+                        self._with_retries(doc, timeouts, lambda t, s=stmt, n=n, d=digest:  # type: ignore[misc]
+                                           self._statement_in_transaction(step, doc, s, n, d, t), stmt)
+                        continue
+                    if n == step.resume_at and step.in_flight \
+                            and reconcile(self.conn, stmt, self.on_event) is Verdict.DONE:
+                        if self.on_event:
+                            self.on_event(f"{doc.file.display}:{stmt.line}: {stmt.no_transaction} was in flight "
+                                          "when an earlier attempt died, and had completed: recorded as done")
+                        self.conn.execute(history.progress_sql(self.schema, step.key, n, digest, history.DONE))
+                        continue
+                    self._drop_invalid_index(stmt)
+                    self.conn.execute(history.progress_sql(self.schema, step.key, n, digest, history.RUNNING))
+                    self._with_retries(doc, timeouts, lambda t, s=stmt: self._statement_alone(doc, s, t),  # type: ignore[misc]
+                                       stmt)
+                    self.conn.execute(history.progress_sql(self.schema, step.key, n, digest, history.DONE))
+                except LockTimeout as exc:
+                    self._forget_running(step, n)
+                    raise StepFailed(exc, n) from None
+                except DatabaseError as exc:
+                    if stmt.no_transaction is not None and not self.conn.closed:
                         self._drop_invalid_index(stmt, report=True)
-                        raise StepFailed(exc, n) from None
+                        self._forget_running(step, n)
+                    raise StepFailed(exc, n) from None
         finally:
             if not self.conn.closed:
                 self.conn.execute(RESET_TIMEOUTS)
         ms = (time.perf_counter() - t0) * 1000
-        self._record(step, doc, round(ms, 3))
+        with self.conn.transaction():
+            self._record(step, doc, round(ms, 3))
         return self._result(step, doc, ms)
+
+    def _statement_in_transaction(self, step: Step, doc: SqlDocument, stmt: Statement, n: int, digest: str,
+                                  timeouts: Timeouts) -> None:
+        with self.conn.transaction():
+            self.conn.execute(timeouts_sql(timeouts, local=True))
+            self._exec(doc, stmt)
+            self.conn.execute(history.progress_sql(self.schema, step.key, n, digest, history.DONE))
+
+    def _statement_alone(self, doc: SqlDocument, stmt: Statement, timeouts: Timeouts) -> None:
+        self.conn.execute(timeouts_sql(timeouts, local=False))
+        try:
+            self._exec(doc, stmt)
+        except pgerrors.LockNotAvailable:
+            self._drop_invalid_index(stmt)  # a concurrent build that timed out on its lock leaves one
+            raise
+
+    def _forget_running(self, step: Step, n: int) -> None:
+        """A statement that failed cleanly is not in flight: the next attempt runs it (edited or not) anew."""
+        with contextlib.suppress(psycopg.Error):
+            self.conn.execute(history.forget_progress_sql(self.schema, step.key, n))
 
     def _drop_invalid_index(self, stmt: Statement, report: bool = False) -> None:
         """A failed CREATE INDEX CONCURRENTLY leaves an INVALID index: drop it before (re)trying the build."""
         node = stmt.node
         if not (isinstance(node, ast.IndexStmt) and node.concurrent and node.idxname and node.relation):
             return
-        schema = node.relation.schemaname or "public"
-        row = self.conn.execute(
-            """select 1 from pg_index i join pg_class c on c.oid = i.indexrelid
-                join pg_namespace n on n.oid = c.relnamespace
-               where c.relname = %s and n.nspname = %s and not i.indisvalid""",
-            [node.idxname, schema]).fetchone()
-        if not row:
-            return
         if report:  # after a failure: leave it for `status` to show and for the retry to drop
-            if self.on_event:
-                self.on_event(f"{schema}.{node.idxname} is INVALID after the failed build; the next migrate "
-                              "drops it before retrying (or run `pgmanager repair --drop-invalid-indexes`)")
+            if self.on_event and index_state(self.conn, node.relation, node.idxname) is False:
+                self.on_event(f"{node.idxname} is INVALID after the failed build; the next migrate drops it "
+                              "before retrying (or run `pgmanager repair --drop-invalid-indexes`)")
             return
-        if self.on_event:
-            self.on_event(f"dropping INVALID index {schema}.{node.idxname} left by a failed concurrent build")
-        self.conn.execute(drop_invalid_index_sql(schema, node.idxname))
+        drop_invalid_index(self.conn, node.relation, node.idxname, self.on_event)
 
     # -- bookkeeping
 
@@ -367,9 +401,9 @@ def rollback_step(conn: psycopg.Connection, settings: Settings, migration_key: s
     t0 = time.perf_counter()
     applier = Applier(conn, settings, {doc.file.display: doc}, on_event=on_event)
 
-    def undo() -> None:
+    def undo(t: Timeouts) -> None:
         with conn.transaction():
-            conn.execute(timeouts_sql(timeouts, local=True))
+            conn.execute(timeouts_sql(t, local=True))
             applier.run_statements(doc)
             history.forget(conn, settings.history_schema, migration_key)
 

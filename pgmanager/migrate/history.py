@@ -11,6 +11,8 @@ from ..models import FileKind, HistoryRow
 
 TABLE = "schema_history"
 FAILURES = "schema_failures"
+PROGRESS = "schema_progress"
+RUNNING, DONE = "running", "done"
 # One advisory lock key for every pgmanager runner on a database ('pgmgr' in ASCII).
 LOCK_KEY = 0x70676D6772
 
@@ -21,6 +23,10 @@ def table(schema: str) -> sql.Composed:
 
 def failures_table(schema: str) -> sql.Composed:
     return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(FAILURES))
+
+
+def progress_table(schema: str) -> sql.Composed:
+    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(PROGRESS))
 
 
 def ensure_sql(schema: str) -> list[sql.Composed]:
@@ -50,6 +56,19 @@ def ensure_sql(schema: str) -> list[sql.Composed]:
         sql.SQL("comment on table {} is {}").format(
             failures_table(schema),
             sql.Literal("pgmanager: the last failed attempt of a migration not applied yet (cleared on success)")),
+        sql.SQL("""create table if not exists {} (
+    key text not null,
+    statement integer not null,
+    checksum text not null,
+    state text not null check (state in ('running', 'done')),
+    started_at timestamptz not null default now(),
+    done_at timestamptz,
+    primary key (key, statement)
+)""").format(progress_table(schema)),
+        sql.SQL("comment on table {} is {}").format(
+            progress_table(schema),
+            sql.Literal("pgmanager: statements done (or in flight) of a non-transactional migration not applied yet; "
+                        "a re-run resumes after the last one done (cleared when its history row is written)")),
     ]
 
 
@@ -68,14 +87,30 @@ on conflict (key) do update set checksum = excluded.checksum, script = excluded.
 
 
 def clear_failure_sql(schema: str, key: str) -> sql.Composed:
-    return sql.SQL("delete from {} where key = {}").format(failures_table(schema), sql.Literal(key))
+    """Forget a migration's failure note and its statement progress (it is applied, or forgotten)."""
+    return sql.SQL("delete from {} where key = {}; delete from {} where key = {}").format(
+        failures_table(schema), sql.Literal(key), progress_table(schema), sql.Literal(key))
+
+
+def progress_sql(schema: str, key: str, statement: int, checksum: str, state: str) -> sql.Composed:
+    """Mark statement ``statement`` (0-based) of ``key`` running or done."""
+    done_at = sql.SQL("clock_timestamp()") if state == DONE else sql.NULL
+    return sql.SQL("""insert into {} (key, statement, checksum, state, done_at) values ({}, {}, {}, {}, {})
+on conflict (key, statement) do update set checksum = excluded.checksum, state = excluded.state,
+    started_at = case when excluded.state = 'running' then now() else {}.started_at end,
+    done_at = excluded.done_at""").format(
+        progress_table(schema), sql.Literal(key), sql.Literal(statement), sql.Literal(checksum), sql.Literal(state),
+        done_at, sql.Identifier(PROGRESS))
+
+
+def forget_progress_sql(schema: str, key: str, statement: int) -> sql.Composed:
+    return sql.SQL("delete from {} where key = {} and statement = {}").format(
+        progress_table(schema), sql.Literal(key), sql.Literal(statement))
 
 
 def ensure(conn: psycopg.Connection, schema: str) -> None:
     """Create the history schema and tables if missing (idempotent, safe under concurrency)."""
-    exists = conn.execute("select to_regclass(%s) is not null",
-                          [f'"{schema}"."{FAILURES}"']).fetchone()
-    if exists and exists[0]:
+    if _exists(conn, schema, PROGRESS):  # the newest table: older installs gain it here
         return
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", [LOCK_KEY + 1])
@@ -83,10 +118,15 @@ def ensure(conn: psycopg.Connection, schema: str) -> None:
             conn.execute(stmt)
 
 
+def _exists(conn: psycopg.Connection, schema: str, name: str) -> bool:
+    row = conn.execute("select to_regclass(format('%%I.%%I', %s::text, %s::text)) is not null",
+                       [schema, name]).fetchone()
+    return bool(row and row[0])
+
+
 def read(conn: psycopg.Connection, schema: str) -> dict[str, HistoryRow]:
     """The applied rows, or nothing when the table does not exist yet."""
-    exists = conn.execute("select to_regclass(%s) is not null", [f'"{schema}"."{TABLE}"']).fetchone()
-    if not exists or not exists[0]:
+    if not _exists(conn, schema, TABLE):
         return {}
     rows = conn.execute(sql.SQL(
         "select key, kind, name, checksum, applied_at::text, execution_ms, applied_by, script from {} order by key"
@@ -116,8 +156,7 @@ def record_failure(conn: psycopg.Connection, schema: str, *, key: str, checksum:
 
 def failures(conn: psycopg.Connection, schema: str) -> dict[str, tuple[str, int, str]]:
     """key -> (failed_at, statements_done, error) of the last failed attempts."""
-    exists = conn.execute("select to_regclass(%s) is not null", [f'"{schema}"."{FAILURES}"']).fetchone()
-    if not exists or not exists[0]:
+    if not _exists(conn, schema, FAILURES):
         return {}
     rows = conn.execute(sql.SQL("select key, failed_at::text, statements_done, error from {}").format(
         failures_table(schema))).fetchall()
@@ -129,9 +168,23 @@ def update_checksum(conn: psycopg.Connection, schema: str, key: str, checksum: s
                  [checksum, script, key])
 
 
+def progress(conn: psycopg.Connection, schema: str) -> dict[str, list[tuple[str, str]]]:
+    """key -> [(statement checksum, state)] of the statements of partially applied migrations, in order."""
+    if not _exists(conn, schema, PROGRESS):
+        return {}
+    out: dict[str, list[tuple[str, str]]] = {}
+    for key, n, checksum, state in conn.execute(sql.SQL(
+            "select key, statement, checksum, state from {} order by key, statement").format(
+            progress_table(schema))).fetchall():
+        done = out.setdefault(key, [])
+        if n == len(done):  # contiguous from the first statement; anything else is not progress
+            done.append((checksum, state))
+    return out
+
+
 def forget(conn: psycopg.Connection, schema: str, key: str) -> None:
     conn.execute(sql.SQL("delete from {} where key = %s").format(table(schema)), [key])
-    if conn.execute("select to_regclass(%s) is not null", [f'"{schema}"."{FAILURES}"']).fetchone() == (True,):
+    if _exists(conn, schema, PROGRESS):
         conn.execute(clear_failure_sql(schema, key))
 
 

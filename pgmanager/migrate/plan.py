@@ -7,7 +7,7 @@ all start from this same function.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 
 from pglast import ast
@@ -16,8 +16,11 @@ from pglast.enums import ObjectType
 from ..analyze import lock_rank, statement_locks
 from ..errors import InputError, PlanError
 from ..models import Drift, FileKind, Finding, HistoryRow, Plan, SqlFile, Step, StepAction
-from ..parse import SqlDocument, created_names, parse_file, qualify, used_names
-from ..project import Project, normalize
+from ..parse import SqlDocument, Statement, created_names, parse_file, qualify, used_names
+from ..project import Project, checksum, normalize
+
+# statement checksum, "running" or "done": what an interrupted non-transactional migration got through
+Progress = Sequence[tuple[str, str]]
 
 
 def parse_all(files: Iterable[SqlFile]) -> dict[str, SqlDocument]:
@@ -114,11 +117,36 @@ def changed_names(doc: SqlDocument) -> set[str]:
 _DDL_RANK = lock_rank("SHARE UPDATE EXCLUSIVE")
 
 
-def _step(f: SqlFile, doc: SqlDocument, action: StepAction, reason: str) -> Step:
+def statement_checksum(stmt: Statement) -> str:
+    """What an interrupted migration's progress remembers of each statement it ran."""
+    return checksum(stmt.text)
+
+
+def _step(f: SqlFile, doc: SqlDocument, action: StepAction, reason: str, resume_at: int = 0,
+          in_flight: bool = False) -> Step:
     reasons = [s.no_transaction for s in doc.statements if s.no_transaction]
+    if resume_at or in_flight:  # partly applied already: whatever the file holds, it goes on statement by statement
+        reasons = reasons or ["resuming a partial apply"]
     return Step(key=f.key, file=f.display, kind=f.kind, action=action, checksum=f.checksum,
                 transactional=not reasons, no_transaction_reason=reasons[0] if reasons else None,
-                statements=len(doc.statements), reason=reason)
+                statements=len(doc.statements), reason=reason, resume_at=resume_at, in_flight=in_flight)
+
+
+def _resume(f: SqlFile, doc: SqlDocument, done: Progress) -> tuple[int, bool, Drift | None]:
+    """Where an interrupted migration resumes, whether a statement was in flight, or the drift that forbids it:
+    a statement that ran (or was running) and has been edited since."""
+    count = 0
+    for n, (digest, state) in enumerate(done):
+        stmt = doc.statements[n] if n < len(doc.statements) else None
+        if stmt is None or statement_checksum(stmt) != digest:
+            where = f"statement {n + 1} (line {stmt.line})" if stmt else f"statement {n + 1} (now missing)"
+            return 0, False, Drift(key=f.key, file=f.display, applied_checksum=digest, current_checksum=f.checksum,
+                                   summary=f"{where} {'ran' if state == 'done' else 'was running'} in an interrupted "
+                                           "attempt and has changed since")
+        if state != "done":
+            return count, True, None
+        count += 1
+    return count, False, None
 
 
 def make_plan(
@@ -129,8 +157,11 @@ def make_plan(
     include_auth_emulation: bool = False,
     to: str | None = None,
     allow_out_of_order: bool = False,
+    progress: Mapping[str, Progress] | None = None,
 ) -> Plan:
-    """Decide the steps. Raises PlanError for a bad --to; drift and unknown rows are reported in the Plan."""
+    """Decide the steps. Raises PlanError for a bad --to; drift and unknown rows are reported in the Plan.
+
+    ``progress``: the statements done by interrupted attempts of pending migrations (history.progress)."""
     if docs is None:
         docs = parse_all([*project.migrations, *project.repeatables,
                           *([project.auth_emulation] if include_auth_emulation and project.auth_emulation else [])])
@@ -163,6 +194,16 @@ def make_plan(
             out_of_order.append(m.key)
             if not allow_out_of_order:
                 continue
+        done = (progress or {}).get(m.key)
+        if done:
+            resume_at, in_flight, edited = _resume(m, docs[m.display], done)
+            if edited:
+                drift.append(edited)
+                continue
+            steps.append(_step(m, docs[m.display], StepAction.APPLY,
+                               f"partially applied: resumes at statement {resume_at + 1} of "
+                               f"{len(docs[m.display].statements)}", resume_at, in_flight))
+            continue
         steps.append(_step(m, docs[m.display], StepAction.APPLY, "pending"))
     unknown = [k for k in applied_versions if k not in versions]
 

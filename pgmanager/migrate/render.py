@@ -36,7 +36,8 @@ def render_sql(plan: Plan, docs: Mapping[str, SqlDocument], settings: Settings, 
     """The script: lock, bookkeeping tables, each step in its transaction (or none), unlock."""
     schema = settings.history_schema
     out = [f"-- pgmanager migrate: {len(plan.steps)} step(s) for {target}",
-           "-- one runner at a time: released by the server if this session ends",
+           "-- one runner at a time: released by the server if this session ends; polled until true",
+           f"-- (backoff with jitter, no transaction open, for at most lock_wait = {settings.lock_wait})",
            as_text(advisory_lock_sql()) + ";", "",
            "-- bookkeeping tables (created once; idempotent)"]
     out += [as_text(s) + ";" for s in history.ensure_sql(schema)]

@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..models import FileKind, HistoryRow, InvalidIndex, MigrationState, StatusEntry
+from ..parse import parse_file
 from ..project import Project, normalize
-from .plan import diff_summary
+from .plan import Progress, diff_summary
 
 
 def status_entries(project: Project, applied: Mapping[str, HistoryRow],
-                   failures: Mapping[str, tuple[str, int, str]]) -> list[StatusEntry]:
+                   failures: Mapping[str, tuple[str, int, str]],
+                   progress: Mapping[str, Progress] | None = None) -> list[StatusEntry]:
     """One entry per migration (by version), per repeatable, and per applied row the project lacks."""
     entries: list[StatusEntry] = []
     applied_versions = sorted(k for k, r in applied.items() if r.kind == FileKind.MIGRATION)
@@ -32,7 +34,17 @@ def status_entries(project: Project, applied: Mapping[str, HistoryRow],
                 entries.append(StatusEntry(key=m.key, file=m.display, kind=m.kind, state=MigrationState.APPLIED,
                                            applied_at=row.applied_at))
             continue
-        if m.key in failures:
+        partial = (progress or {}).get(m.key)
+        if partial:
+            done = sum(state == "done" for _, state in partial)
+            total = len(parse_file(m).statements)
+            note = f"; statement {len(partial)} was in flight when an attempt died" \
+                if partial[-1][1] != "done" else ""
+            failed = f"; last error: {failures[m.key][2]}" if m.key in failures else ""
+            entries.append(StatusEntry(key=m.key, file=m.display, kind=m.kind, state=MigrationState.PARTIAL,
+                                       detail=f"partially applied: {done} of {total} statements{note}{failed}; "
+                                              "the next migrate resumes"))
+        elif m.key in failures:
             at, done, error = failures[m.key]
             entries.append(StatusEntry(key=m.key, file=m.display, kind=m.kind, state=MigrationState.FAILED,
                                        detail=f"failed at {at} after {done} statement(s): {error}"))

@@ -32,6 +32,9 @@ def no_transaction_reason(node: ast.Node) -> str | None:
             return "DROP TABLESPACE"
         case ast.ClusterStmt(relation=None):
             return "CLUSTER of every table"
+        case ast.AlterTableStmt() if any(isinstance(getattr(c, "def_", None), ast.PartitionCmd)
+                                         and c.def_.concurrent for c in node.cmds or ()):
+            return "DETACH PARTITION CONCURRENTLY"
         case ast.CreateSubscriptionStmt():
             return "CREATE SUBSCRIPTION"
         case ast.DropSubscriptionStmt():
@@ -67,6 +70,9 @@ def no_transaction_reason_json(kind: str, body: dict) -> str | None:
         return "VACUUM"
     if kind == "ClusterStmt" and "relation" not in body:
         return "CLUSTER of every table"
+    if kind == "AlterTableStmt" and any(c.get("AlterTableCmd", {}).get("def", {}).get("PartitionCmd", {})
+                                        .get("concurrent") for c in body.get("cmds", ())):
+        return "DETACH PARTITION CONCURRENTLY"
     return None
 
 

@@ -73,8 +73,9 @@ def pgm(project: MiniProject | Path, *args: str, timeout: float = 120) -> Run:
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
-def spawn(project: MiniProject, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "pgmanager", *args[:1], "-C", str(project.root), *args[1:]],
+def spawn(project: MiniProject | Path, *args: str) -> subprocess.Popen[str]:
+    root = project.root if isinstance(project, MiniProject) else project
+    return subprocess.Popen([sys.executable, "-m", "pgmanager", *args[:1], "-C", str(root), *args[1:]],
                             env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -98,7 +98,7 @@ def test_plan_sql_is_what_migrate_runs(mini: MiniProject, pgm_server, tmp_path: 
                "create or replace view public.user_emails as select email from public.users;\n")
     script = pgm(mini, "plan", "--offline", "--sql")
     assert script.code == 0, script.err
-    assert "begin;" in script.out and "pg_advisory_lock" in script.out and "schema_history" in script.out
+    assert "begin;" in script.out and "pg_try_advisory_lock" in script.out and "schema_history" in script.out
     assert "create index concurrently" in script.out
     names = [f"pgm_sql_{secrets.token_hex(3)}", f"pgm_mig_{secrets.token_hex(3)}"]
     with psycopg.connect(pgm_server.dsn(), autocommit=True) as conn:
