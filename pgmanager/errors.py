@@ -7,7 +7,6 @@ password: DSNs are redacted with :func:`pgmanager.db.redact` before they reach a
 
 from __future__ import annotations
 
-EXIT_OK = 0
 EXIT_CHECKS_FAILED = 1
 EXIT_USAGE = 2
 EXIT_DATABASE = 3

@@ -31,6 +31,40 @@ class EmptyDb:
         return psycopg.connect(self.dsn, autocommit=True)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _leftover_clusters() -> list[tuple[str, str]]:
+    """Sandbox clusters whose owner process is gone, or detached ones never brought down."""
+    from pgmanager.sandbox import STATE_ROOT
+
+    leftovers = []
+    for folder in STATE_ROOT.glob("cluster-*"):
+        try:
+            owner = (folder / "owner.pid").read_text().strip()
+        except OSError:
+            continue
+        if not owner.isdigit() or not _alive(int(owner)):
+            leftovers.append((folder.name, owner))
+    return leftovers
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_sandbox_outlives_its_owner() -> Iterator[None]:
+    """Checked after every other fixture of the session is torn down (an autouse session fixture is set
+    up first, so torn down last): no sandbox server started by the suite outlives its owner. The
+    session's own server stops before this runs; .ci/run then checks no sandbox postgres is left."""
+    before = set(_leftover_clusters())
+    yield
+    new = [c for c in _leftover_clusters() if c not in before]
+    assert new == [], f"sandbox clusters left behind by this test session: {new}"
+
+
 @pytest.fixture
 def empty_db(pgm_server: Sandbox) -> Iterator[EmptyDb]:
     """A new empty database on the session's server, dropped afterwards."""

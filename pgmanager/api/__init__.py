@@ -1,6 +1,6 @@
 """The library: one plain function per command. Returns models, raises PgmError, never prints.
 
-The CLI, the JSON task protocol and the MCP server all call these functions. Each area keeps its
+The CLI calls these functions, and so does any other front end. Each area keeps its
 functions in its own private module here; this package re-exports them, loading each on first use.
 """
 

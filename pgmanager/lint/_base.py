@@ -8,7 +8,7 @@ file (``check_file``) or the whole project (``check_project``); they never touch
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -171,9 +171,6 @@ class FileContext:
     def created_in_file(self) -> set[str]:
         """Tables created earlier in this file than the current statement (all of the file when none)."""
         return self.created_before(self.current) if self.current is not None else self._created[-1]
-
-    def statements(self) -> Iterator[Statement]:
-        return iter(self.doc.statements)
 
 
 @dataclass

@@ -86,7 +86,3 @@ def as_user(conn: psycopg.Connection, role: str, user_id: str | None = None,
     with conn.transaction(force_rollback=True):
         switch_identity(conn, identity, allow_bypass)
         yield conn
-
-
-def role_exists(conn: psycopg.Connection, role: str) -> bool:
-    return conn.execute("select 1 from pg_catalog.pg_roles where rolname = %s", [role]).fetchone() is not None

@@ -11,7 +11,7 @@ from pglast.enums import BoolExprType
 from pglast.parser import scan
 
 from ...models import FileKind, SqlFile
-from ...parse import SqlDocument, Statement, qualify
+from ...parse import Statement, qualify
 from .._base import ProjectContext, Violation
 from .._schema import PolicyInfo, SchemaModel, TableInfo, Where
 
@@ -338,10 +338,3 @@ def base_relations(schema: SchemaModel, names: Iterable[str], seen: set[str] | N
 
 def rls_tables(schema: SchemaModel, names: Iterable[str]) -> list[TableInfo]:
     return [t for n in sorted(names) if (t := schema.tables.get(n)) is not None and t.rls_enabled]
-
-
-def statements_of(docs: Iterable[SqlDocument], kind: type) -> Iterator[tuple[SqlDocument, Statement]]:
-    for doc in docs:
-        for stmt in doc.statements:
-            if isinstance(stmt.node, kind):
-                yield doc, stmt
