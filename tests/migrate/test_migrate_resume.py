@@ -8,9 +8,11 @@ effect. Proven with kill -9 at 30 points inside slow migrations: every re-run re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -18,10 +20,10 @@ import psycopg
 from _migrate_support import MiniProject, history_keys, pgm, snapshot, spawn
 from psycopg import sql
 
+from pgmanager.config import load_settings
 from pgmanager.migrate.plan import statement_checksum
 from pgmanager.parse import parse_file
 from pgmanager.project import load_project
-from pgmanager.config import load_settings
 
 ROWS = 200_000
 SLOW = f"""create table public.big (id int not null, g int not null, h int not null);
@@ -188,10 +190,8 @@ def test_an_invalid_index_left_in_flight_is_dropped_and_rebuilt(tmp_path: Path, 
     with empty_db.connect() as conn:  # an interrupted build: the index exists, INVALID
         conn.execute("create table public.u (id int)")
         conn.execute("insert into public.u values (1), (1)")
-        try:
+        with contextlib.suppress(psycopg.errors.UniqueViolation):
             conn.execute("create unique index concurrently u_id on public.u (id)")
-        except psycopg.errors.UniqueViolation:
-            pass
         assert conn.execute("select indisvalid from pg_index where indexrelid = 'public.u_id'::regclass"
                             ).fetchone() == (False,)
         conn.execute("delete from public.u")
@@ -225,13 +225,9 @@ def test_an_interrupted_detach_concurrently_is_finalized(tmp_path: Path, empty_d
         reader.execute("select * from public.ev")  # an old snapshot: the detach waits for it
         detacher = psycopg.connect(empty_db.dsn, autocommit=True)
         try:
-            import threading
-
             def detach() -> None:
-                try:
+                with contextlib.suppress(psycopg.errors.QueryCanceled):
                     detacher.execute("alter table public.ev detach partition public.ev_2024 concurrently")
-                except psycopg.errors.QueryCanceled:
-                    pass
 
             thread = threading.Thread(target=detach)
             thread.start()
