@@ -16,7 +16,7 @@ from pglast import ast, visitors
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, ObjectType
 
-from ..parse import Statement, qualify
+from ..parse import Statement, default_verdict, qualify
 
 ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
 EXCLUSIVE = "EXCLUSIVE"
@@ -76,42 +76,12 @@ def _info(lock: str, table: str | None, note: str, *, rewrites: bool = False, sc
     return LockInfo(lock=lock, table=table, rewrites=rewrites, scans=scans, note=note)
 
 
-# Functions whose result differs per row: a column default using one fills every row at ADD COLUMN time.
-_VOLATILE = {"random", "clock_timestamp", "timeofday", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v4",
-             "nextval", "setseed", "txid_current", "statement_timestamp"}
-# Functions known not to be volatile: the default is evaluated once and stored in the catalog.
-_NOT_VOLATILE = {"now", "transaction_timestamp", "current_date", "current_timestamp", "localtimestamp",
-                 "to_jsonb", "jsonb_build_object", "json_build_object", "lower", "upper", "coalesce",
-                 "make_interval", "array", "current_setting", "length", "concat", "format", "to_timestamp",
-                 "int4", "int8", "text", "numeric", "date_trunc", "md5"}
-
-
-def _functions(node: ast.Node) -> set[str]:
-    """Names of the functions called anywhere under ``node`` (last name part, lower case)."""
-    found: set[str] = set()
-
-    class _Calls(visitors.Visitor):
-        def visit_FuncCall(self, ancestors: object, call: ast.FuncCall) -> None:
-            parts = [getattr(p, "sval", "") for p in call.funcname or ()]
-            if parts:
-                found.add(parts[-1].lower())
-
-    _Calls()(node)
-    return found
-
-
 def _default_rewrites(expr: ast.Node | None) -> tuple[bool, str]:
-    """Does a column default force a rewrite? (volatile: yes; constants and stable calls: no)."""
-    if expr is None:
-        return False, ""
-    names = _functions(expr)
-    volatile = names & _VOLATILE
-    if volatile:
-        return True, f"volatile default {sorted(volatile)[0]}() is computed for every existing row"
-    unknown = names - _NOT_VOLATILE
-    if unknown:
-        return True, f"default calls {sorted(unknown)[0]}(): rewrites unless that function is STABLE or IMMUTABLE"
-    return False, ""
+    """Does a column default force a rewrite? Volatile calls: yes; constants, stable and immutable calls: no;
+    calls of unknown volatility: yes, unless that function is STABLE or IMMUTABLE (parse.volatility decides,
+    for the lint rule too)."""
+    verdict = default_verdict(expr)
+    return verdict.rewrites, verdict.reason
 
 
 def _type_name(col: ast.ColumnDef) -> str:
