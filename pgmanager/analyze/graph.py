@@ -9,16 +9,14 @@ PL/pgSQL); dynamic SQL (EXECUTE) is invisible.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import pglast
-from pglast import ast, visitors
+from pglast import ast
 from pglast.enums import ObjectType
 
 from ..models import DependencyEdge, ObjectRef
-from ..parse import SqlDocument, Statement, qualify
+from ..parse import References, SqlDocument, Statement, qualify, references, statement_references
 
 if TYPE_CHECKING:
     from ..lint import SchemaModel
@@ -29,80 +27,10 @@ def _dotted(parts: Iterable[ast.Node] | None) -> str:
     return qualify(names[-2] if len(names) > 1 else None, names[-1]) if names else ""
 
 
-class _Refs(visitors.Visitor):
-    """Relations read and functions called by an expression or query (CTE names left out)."""
-
-    def __init__(self) -> None:
-        self.relations: list[str] = []
-        self.functions: list[str] = []
-        self.ctes: set[str] = set()
-
-    def visit_CommonTableExpr(self, ancestors: object, node: ast.CommonTableExpr) -> None:
-        self.ctes.add(node.ctename or "")
-
-    def visit_RangeVar(self, ancestors: object, node: ast.RangeVar) -> None:
-        name = qualify(node.schemaname, node.relname)
-        if name not in self.relations:
-            self.relations.append(name)
-
-    def visit_FuncCall(self, ancestors: object, node: ast.FuncCall) -> None:
-        name = _dotted(node.funcname)
-        if name not in self.functions:
-            self.functions.append(name)
-
-
-def _refs(node: ast.Node | list[ast.Node] | None) -> _Refs:
-    v = _Refs()
-    if node is not None:
-        v(tuple(node) if isinstance(node, list) else node)
-    v.relations = [r for r in v.relations if not (r.startswith("public.") and r[len("public."):] in v.ctes)]
-    return v
-
-
-def _walk_queries(data: Any) -> Iterator[str]:
-    """Every embedded SQL query string of a PL/pgSQL parse tree (JSON from pglast)."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if key == "query" and isinstance(value, str):
-                yield value
-            else:
-                yield from _walk_queries(value)
-    elif isinstance(data, list):
-        for item in data:
-            yield from _walk_queries(item)
-
-
-def function_body_refs(stmt: Statement) -> _Refs:
-    """What a CREATE FUNCTION's body reads and calls: SQL bodies parsed, PL/pgSQL queries parsed one by one."""
-    node = stmt.node
-    assert isinstance(node, ast.CreateFunctionStmt)
-    language = "sql"
-    body: str | None = None
-    for opt in node.options or ():
-        if getattr(opt, "defname", None) == "language":
-            language = (getattr(opt.arg, "sval", "") or "").lower()
-        elif getattr(opt, "defname", None) == "as" and isinstance(opt.arg, tuple) and opt.arg:
-            body = getattr(opt.arg[0], "sval", None)
-    nodes: list[ast.Node] = []
-    if node.sql_body is not None:  # BEGIN ATOMIC ... END
-        body_node = node.sql_body
-        nodes.extend(body_node if isinstance(body_node, tuple) else (body_node,))
-    elif language == "sql" and body:
-        with contextlib.suppress(pglast.parser.ParseError):
-            nodes.extend(rs.stmt for rs in pglast.parse_sql(body) if rs.stmt is not None)
-    elif language == "plpgsql":
-        try:
-            tree = pglast.parse_plpgsql(stmt.text)
-        except Exception:  # a body pglast cannot read: no edges rather than no analysis
-            tree = []
-        for query in _walk_queries(tree):
-            for text in (query, f"select {query}"):
-                try:
-                    nodes.extend(rs.stmt for rs in pglast.parse_sql(text) if rs.stmt is not None)
-                    break
-                except pglast.parser.ParseError:
-                    continue
-    return _refs(nodes)
+def function_body_refs(stmt: Statement) -> References:
+    """What a CREATE FUNCTION's body reads, writes and calls (``pgmanager.parse.statement_references``)."""
+    assert isinstance(stmt.node, ast.CreateFunctionStmt)
+    return statement_references(stmt)
 
 
 def _statement_at(docs: dict[str, SqlDocument], where: tuple[str, int] | None) -> Statement | None:
@@ -142,11 +70,12 @@ class _Graph:
     def build(self) -> list[DependencyEdge]:
         for view in self.model.views.values():
             src = self.ref(view.name)
-            for rel in sorted(view.relations):
-                self.add(src, self.ref(rel), "reads", view.defined_in)
             stmt = _statement_at(self.docs, view.defined_in)
             query = getattr(stmt.node, "query", None) if stmt is not None else None
-            for fn in _refs(query).functions if query is not None else []:
+            refs = references(query) if query is not None else References(reads=tuple(view.relations))
+            for rel in sorted(refs.relations):
+                self.add(src, self.ref(rel), "reads", view.defined_in)
+            for fn in refs.functions:
                 target = self.function(fn)
                 if target is not None:
                     self.add(src, target, "calls", view.defined_in)
@@ -154,7 +83,7 @@ class _Graph:
             src = ObjectRef(kind="policy", name=f"{p.name} on {p.table}")
             roles = ", ".join(p.roles) or "public"
             self.add(src, self.ref(p.table), "policy-on", p.defined_in, f"{p.command} to {roles}")
-            refs = _refs([n for n in (p.using_node, p.check_node) if n is not None])
+            refs = references((p.using_node, p.check_node))
             for fn in refs.functions:
                 target = self.function(fn)
                 if target is not None:

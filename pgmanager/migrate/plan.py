@@ -16,7 +16,7 @@ from pglast.enums import ObjectType
 from ..analyze import lock_rank, statement_locks
 from ..errors import InputError, PlanError
 from ..models import Drift, FileKind, Finding, HistoryRow, Plan, SqlFile, Step, StepAction
-from ..parse import SqlDocument, Statement, created_names, parse_file, qualify, used_names
+from ..parse import SqlDocument, Statement, created_names, parse_file, qualify, statement_references, used_names
 from ..project import Project, checksum, normalize
 
 # statement checksum, "running" or "done": what an interrupted non-transactional migration got through
@@ -43,8 +43,19 @@ def parse_all(files: Iterable[SqlFile]) -> dict[str, SqlDocument]:
 def order_repeatables(docs: Mapping[str, SqlDocument]) -> list[str]:
     """Repeatable files in dependency order (a file after those creating what it uses), else by name."""
     creates = {name: set().union(*(created_names(s.node) for s in d.statements)) for name, d in docs.items()}
-    uses = {name: set().union(*(used_names(s.node) for s in d.statements)) for name, d in docs.items()}
-    deps = {a: {b for b in docs if b != a and creates[b] & uses[a]} for a in docs}
+    uses = {name: set().union(*(used_names(s) for s in d.statements)) for name, d in docs.items()}
+    # names used only inside PL/pgSQL bodies are resolved when the function runs: they order files where they
+    # can; when they close a cycle (functions of two files calling each other) the order rests on the others
+    hard = {name: set().union(*(used_names(s) - set(statement_references(s).late) for s in d.statements))
+            for name, d in docs.items()}
+    try:
+        return _topological(docs, {a: {b for b in docs if b != a and creates[b] & uses[a]} for a in docs})
+    except PlanError:
+        return _topological(docs, {a: {b for b in docs if b != a and creates[b] & hard[a]} for a in docs})
+
+
+def _topological(docs: Mapping[str, SqlDocument], deps: Mapping[str, set[str]]) -> list[str]:
+    """Views first, then by name, each after what it depends on; PlanError names a cycle."""
     ordered: list[str] = []
     state: dict[str, int] = {}
 
@@ -231,7 +242,7 @@ def make_plan(
         else:
             if not changed():
                 continue
-            uses = sorted(set().union(*(used_names(s.node) for s in rep_docs[name].statements)) & set(changed()))
+            uses = sorted(set().union(*(used_names(s) for s in rep_docs[name].statements)) & set(changed()))
             if uses:
                 steps.append(_step(rep, rep_docs[name], StepAction.REAPPLY,
                                    f"{changed()[uses[0]]} changes {uses[0]}"))

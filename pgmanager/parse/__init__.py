@@ -2,7 +2,10 @@
 
 from ._classify import is_transaction_control, no_transaction_reason
 from ._document import DIRECTIVES, SqlDocument, Statement, parse_file
-from ._refs import created_names, qualify, used_names
+from ._refs import References, created_names, qualify, references, statement_references, used_names
+from .volatility import Volatility, default_verdict
 
 __all__ = ["DIRECTIVES", "SqlDocument", "Statement", "created_names", "is_transaction_control",
            "no_transaction_reason", "parse_file", "qualify", "used_names"]
+__all__ += ["References", "references", "statement_references"]
+__all__ += ["Volatility", "default_verdict"]  # volatility() stays in .volatility: it would shadow the module
