@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar, cast
 
 import click
 from pydantic import BaseModel
@@ -20,18 +20,26 @@ from .. import api
 from ..config import PROVIDERS, Settings, resolve_dsn
 from ..errors import EXIT_USAGE, PgmError
 from ..project import Project
-from ..redaction import redact
+from ..redaction import RedactingStream, redact
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-out = Console(highlight=False, soft_wrap=True)
+# The output boundary: every byte the CLI prints passes through redact. main() wraps sys.stdout and
+# sys.stderr (so click's own messages, click.echo and print are redacted too); the consoles write through
+# a redacting stream of their own as well, so that they stay safe when used without main().
+out = Console(file=cast(IO[str], RedactingStream(lambda: sys.stdout)), highlight=False, soft_wrap=True)
 if not out.is_terminal:
     out.width = 160  # piped: do not cut file paths at 80 columns
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+err = Console(file=cast(IO[str], RedactingStream(lambda: sys.stderr)), stderr=True, highlight=False, soft_wrap=True)
+
+
+def echo(text: str, *, nl: bool = True) -> None:
+    """Plain text on stdout (no rich rendering), redacted."""
+    click.echo(redact(text), nl=nl)
 
 
 def project_option(f: F) -> F:
-    return click.option("-C", "--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
+    return click.option("-C", "--project", "project_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
                         default=None, help="Project folder (default: found upward from the current folder).")(f)
 
 
@@ -67,11 +75,12 @@ def target_dsn(settings: Settings, dsn: str | None, target: str | None) -> str:
 
 
 def emit_json(data: BaseModel | list[Any] | dict[str, Any]) -> None:
+    """JSON on stdout, redacted (a registered secret is redacted in its JSON-escaped forms too)."""
     if isinstance(data, BaseModel):
         text = data.model_dump_json(indent=2)
     else:
         text = json.dumps(_plain(data), indent=2, default=str)
-    click.echo(redact(text))
+    echo(text)
 
 
 def _plain(data: Any) -> Any:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 
 import click
 
 from .. import __version__
+from ..redaction import redact_stdio, register_startup_secrets
 from . import commands
 
 EXIT_CODES = """Exit codes: 0 ok, 1 checks failed, 2 usage or configuration error,
@@ -49,4 +51,8 @@ def cli() -> None:
 
 
 def main() -> None:
+    # Before anything can print: the passwords of the environment (PGPASSWORD, PGSERVICE's) and of every
+    # argument or variable that may be a DSN are registered, and stdout/stderr redact them (no psycopg here).
+    register_startup_secrets(sys.argv[1:])
+    redact_stdio()
     cli(prog_name="pgmanager")

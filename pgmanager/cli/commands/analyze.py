@@ -9,7 +9,7 @@ import click
 
 from ... import api
 from ...models import AnalyzeReport, DependencyEdge, FileAnalysis, ObjectRef
-from .._common import emit_json, handle_errors, load, out, project_option
+from .._common import echo, emit_json, handle_errors, load, out, project_option
 
 
 def _refs(label: str, refs: list[ObjectRef]) -> list[str]:
@@ -113,7 +113,7 @@ def command(paths: tuple[Path, ...], project_dir: Path | None, fmt: str, no_stat
     if fmt == "json":
         emit_json(report)
     elif fmt == "dot":
-        click.echo(render_dot(report.edges))
+        echo(render_dot(report.edges))
     else:
         out.print(render_text(report, statements=not no_statements, only_touched=bool(paths)), markup=False,
                   soft_wrap=True)

@@ -9,7 +9,17 @@ import click
 
 from ... import api
 from .. import _reporters as reporters
-from .._common import emit_json, format_option, handle_errors, load, out, progress, project_option, sandbox_options
+from .._common import (
+    echo,
+    emit_json,
+    format_option,
+    handle_errors,
+    load,
+    out,
+    progress,
+    project_option,
+    sandbox_options,
+)
 from .._render import steps_text
 from .verify import print_text as print_verify
 
@@ -48,7 +58,7 @@ def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | No
     if report.sandbox:
         out.print(f"sandbox: {report.sandbox.provider} ({report.sandbox.detail})", markup=False)
     if report.migrate:
-        click.echo(steps_text(report.migrate.steps))
+        echo(steps_text(report.migrate.steps))
         out.print(f"built in {t.get('build', 0) / 1000:.2f} s, fresh clone in {t.get('clone', 0):.0f} ms",
                   markup=False)
     if report.verify is not None:

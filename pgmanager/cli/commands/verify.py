@@ -14,9 +14,9 @@ from rich.table import Table
 
 from ... import api
 from ...api._verify import PARTS
-from ...db import redact
 from ...models import MatrixCell, VerifyReport
-from .._common import err, handle_errors, load, out, project_option, sandbox_options
+from ...redaction import redact
+from .._common import echo, err, handle_errors, load, out, project_option, sandbox_options
 
 
 def _cell(c: MatrixCell) -> str:
@@ -176,11 +176,11 @@ def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | No
     if fmt == "text":
         print_text(report)
     else:
-        text = junit(report) if fmt == "junit" else redact(report.model_dump_json(indent=2)) + "\n"
+        text = redact(junit(report) if fmt == "junit" else report.model_dump_json(indent=2) + "\n")
         if output is not None:
             output.write_text(text, encoding="utf-8")
             err.print(f"{'ok' if report.ok else f'failed: {report.failures} failure(s)'}: report written to "
                       f"{output}", markup=False)
         else:
-            click.echo(text, nl=False)
+            echo(text, nl=False)
     sys.exit(0 if report.ok else 1)
