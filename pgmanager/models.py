@@ -1,15 +1,16 @@
 """Data that crosses layers: what api functions return and renderers print.
 
-Models are plain pydantic data. They hold no connections and do no I/O, so the CLI, the MCP
-server and the JSON task protocol can all serialize them the same way.
+Models are plain pydantic data. They hold no connections and do no I/O, so every front end (the CLI's
+text and JSON output today) serializes them the same way.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 
 class Model(BaseModel):
@@ -86,6 +87,7 @@ class StepResult(Model):
     transactional: bool = True
     statements: int
     duration_ms: float
+    resumed_at: int = Field(default=0, description="statements skipped as done by an earlier, interrupted attempt")
 
 
 class MigrateResult(Model):
@@ -148,6 +150,10 @@ class Step(Model):
     no_transaction_reason: str | None = None
     statements: int = 0
     reason: str = ""
+    resume_at: int = Field(default=0, description="statements already done by an earlier, interrupted attempt "
+                                                  "(a non-transactional migration resumes after them)")
+    in_flight: bool = Field(default=False, description="statement resume_at was running when an attempt died: "
+                                                       "reconciled by its effect before it runs again")
 
 
 class Drift(Model):
@@ -269,13 +275,31 @@ class VerifyReport(Model):
 
 
 class LockDetail(Model):
-    """One table lock a statement takes (from pgmanager.analyze.locks)."""
+    """One table lock a statement takes (from pgmanager.analyze.locks), and with `plan --dsn` how big that
+    table is on the target and how risky the lock is (pgmanager.analyze.risk). The live fields are left out
+    of the JSON when unknown (offline, analyze, a table not on the target)."""
 
     lock: str = Field(description="PostgreSQL lock mode, '' when none")
     table: str | None = None
     rewrites: bool = False
     scans: bool = False
     note: str = ""
+    rows: int | None = Field(default=None, description="estimated rows of the table on the target")
+    bytes: int | None = Field(default=None, description="the table's heap on the target (pg_relation_size)")
+    total_bytes: int | None = Field(default=None, description="with TOAST and indexes (pg_total_relation_size)")
+    risk: Literal["none", "low", "medium", "high", "critical"] | None = Field(
+        default=None, description="by lock mode and the work done under it (pgmanager.analyze.risk)")
+    risk_reason: str | None = None
+    estimate_s: float | None = Field(default=None, description="estimated seconds of the rewrite or scan")
+
+    @model_serializer(mode="wrap")
+    def _omit_unknown(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in ("rows", "bytes", "total_bytes", "risk", "risk_reason", "estimate_s"):
+                if data.get(key, 0) is None:
+                    del data[key]
+        return data
 
 
 class StatementDetail(Model):
@@ -292,9 +316,14 @@ class StatementDetail(Model):
 class StepDetail(Model):
     step: Step
     statements: list[StatementDetail] = []
-    lock_timeout_ms: int = 0
+    lock_timeout_ms: int = Field(default=0, description="the first attempt's lock_timeout")
+    lock_timeout_max_ms: int = Field(default=0, description="the cap later attempts escalate to")
     statement_timeout_ms: int = 0
     lock_retries: int = 0
+    lock_wait_bound_s: float = Field(default=0, description="the longest the step can wait for locks, every "
+                                                            "attempt and sleep between them included")
+    risk: Literal["none", "low", "medium", "high", "critical"] | None = Field(
+        default=None, description="the highest risk of its locks (plan --dsn); None offline")
 
 
 class PlanReport(Model):
@@ -304,6 +333,10 @@ class PlanReport(Model):
     plan: Plan
     details: list[StepDetail] = []
     sql: str | None = Field(default=None, description="the exact SQL migrate would run (plan --sql)")
+    rate_mb_s: float | None = Field(default=None, description="copy rate the estimates use, MB/s (1 MB = 1024 kB); "
+                                                           "None offline or when nothing is rewritten or scanned")
+    rate_measured: bool = Field(default=False, description="measured on the target (else the documented default)")
+    rate_note: str = Field(default="", description="how the rate was found, e.g. 'measured 180 MB/s (...)'")
 
 
 class MigrationState(StrEnum):
@@ -312,6 +345,7 @@ class MigrationState(StrEnum):
     DRIFTED = "drifted"
     OUT_OF_ORDER = "out-of-order"
     FAILED = "failed"
+    PARTIAL = "partial"
     UNKNOWN = "unknown"
 
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import psycopg
 
-from ..analyze import statement_locks
+from ..analyze import LockInfo, statement_locks
+from ..analyze.risk import DEFAULT_RATE_MB_S, Risk, grade
 from ..config import Settings
-from ..db import connect, describe, redact
-from ..errors import DatabaseError, PgmError, PlanError
+from ..db import describe, redact
+from ..errors import PgmError, PlanError
 from ..migrate import (
     Applier,
     Timeouts,
@@ -24,7 +25,10 @@ from ..migrate import (
     status_entries,
 )
 from ..migrate import history as _history
-from ..migrate.script import advisory_lock_sql, advisory_unlock_sql, drop_invalid_index_sql
+from ..migrate.plan import Progress, statement_checksum
+from ..migrate.script import drop_invalid_index_sql
+from ..migrate.session import check_writable, connected, is_supabase, runner_lock
+from ..migrate.sizes import Rate, TableSize, live_facts
 from ..models import (
     FileKind,
     HistoryRow,
@@ -33,12 +37,13 @@ from ..models import (
     Plan,
     PlanReport,
     RepairResult,
+    SqlFile,
     StatementDetail,
     StatusReport,
     StepDetail,
     StepResult,
 )
-from ..parse import SqlDocument, parse_file
+from ..parse import SqlDocument, created_names, parse_file
 from ..project import Project, normalize
 from ._core import require_clean
 
@@ -50,53 +55,9 @@ OFFLINE = "offline (planned against an empty database)"
 # ------------------------------------------------------------------ helpers
 
 
-def is_supabase(conn: psycopg.Connection) -> bool:
-    row = conn.execute("select exists (select 1 from pg_roles where rolname = 'supabase_admin')").fetchone()
-    return bool(row and row[0])
-
-
-def _check_writable(conn: psycopg.Connection, where: str) -> None:
-    row = conn.execute("select pg_is_in_recovery(), current_setting('transaction_read_only')").fetchone()
-    if row and (row[0] or row[1] == "on"):
-        reason = "a standby in recovery" if row[0] else "read-only (default_transaction_read_only is on)"
-        raise DatabaseError(f"target is {reason}: nothing applied", where=where, sqlstate="25006")
-
-
-@contextmanager
-def _locked(conn: psycopg.Connection, on_event: EventFn | None = None) -> Iterator[None]:
-    """One runner at a time: a session advisory lock, released by the server if we die."""
-    got = conn.execute("select pg_try_advisory_lock(%s)", [_history.LOCK_KEY]).fetchone()
-    if not (got and got[0]):
-        if on_event:
-            holder = conn.execute(
-                """select l.pid, coalesce(a.application_name, ''), coalesce(a.client_addr::text, 'local')
-                     from pg_locks l left join pg_stat_activity a on a.pid = l.pid
-                    where l.locktype = 'advisory' and l.granted
-                      and ((l.classid::bigint << 32) | l.objid::bigint) = %s limit 1""",
-                [_history.LOCK_KEY]).fetchone()
-            who = f"pid {holder[0]} ({holder[1] or 'no application_name'}, {holder[2]})" if holder else "another runner"
-            on_event(f"waiting for the migration lock held by {who}")
-        conn.execute(advisory_lock_sql())
-    try:
-        yield
-    finally:
-        if not conn.closed:
-            conn.execute(advisory_unlock_sql())
-
-
-@contextmanager
-def _connected(dsn: str) -> Iterator[psycopg.Connection]:
-    conn = connect(dsn)
-    where = describe(dsn)
-    try:
-        yield conn
-    except psycopg.OperationalError as exc:
-        raise DatabaseError(f"connection lost: {redact(str(exc).strip().splitlines()[0])}", where=where) from None
-    except psycopg.Error as exc:
-        first = redact(str(exc).strip().splitlines()[0]) if str(exc).strip() else type(exc).__name__
-        raise DatabaseError(first, where=where, sqlstate=exc.sqlstate) from None
-    finally:
-        conn.close()
+def _runner_lock(conn: psycopg.Connection, settings: Settings, where: str,
+                 on_event: EventFn | None = None) -> AbstractContextManager[None]:
+    return runner_lock(conn, wait_ms=settings.lock_wait_ms, where=where, on_event=on_event)
 
 
 def _files(project: Project, emulate: bool) -> list[Any]:
@@ -104,10 +65,11 @@ def _files(project: Project, emulate: bool) -> list[Any]:
 
 
 def _plan_from(settings: Settings, project: Project, applied: Mapping[str, HistoryRow], emulate: bool, *,
-               to: str | None, allow_out_of_order: bool) -> tuple[Plan, dict[str, SqlDocument]]:
+               to: str | None, allow_out_of_order: bool, progress: Mapping[str, Progress] | None = None
+               ) -> tuple[Plan, dict[str, SqlDocument]]:
     docs = parse_all(f for f in _files(project, emulate) if f is not None)
     plan = make_plan(project, applied, docs=docs, include_auth_emulation=emulate, to=to,
-                     allow_out_of_order=allow_out_of_order)
+                     allow_out_of_order=allow_out_of_order, progress=progress)
     return plan, docs
 
 
@@ -115,7 +77,8 @@ def _plan_on(conn: psycopg.Connection, settings: Settings, project: Project, *, 
              allow_out_of_order: bool) -> tuple[Plan, dict[str, SqlDocument]]:
     applied = _history.read(conn, settings.history_schema)
     emulate = bool(project.auth_emulation) and not is_supabase(conn)
-    return _plan_from(settings, project, applied, emulate, to=to, allow_out_of_order=allow_out_of_order)
+    return _plan_from(settings, project, applied, emulate, to=to, allow_out_of_order=allow_out_of_order,
+                      progress=_history.progress(conn, settings.history_schema))
 
 
 def _refuse_blocked(plan: Plan, project: Project, where: str, allow_out_of_order: bool) -> None:
@@ -138,22 +101,50 @@ def _refuse_blocked(plan: Plan, project: Project, where: str, allow_out_of_order
 # ------------------------------------------------------------------ plan
 
 
-def _details(plan: Plan, docs: Mapping[str, SqlDocument], settings: Settings) -> list[StepDetail]:
+def _details(plan: Plan, docs: Mapping[str, SqlDocument], settings: Settings,
+             sizes: Mapping[str, TableSize] | None = None, rate: Rate | None = None) -> list[StepDetail]:
+    """Per step and statement its locks; with ``sizes`` (plan --dsn) each lock's table size and risk.
+
+    A table created earlier in the plan (this file or an earlier pending one) is empty when the statement
+    runs: it gets no size and no risk, whatever the target holds under that name now."""
+    fresh: set[str] = set()
+    mb_s = rate.mb_s if rate else DEFAULT_RATE_MB_S
+
+    def detail(i: LockInfo) -> LockDetail:
+        base = LockDetail(lock=i.lock, table=i.table, rewrites=i.rewrites, scans=i.scans, note=i.note)
+        if sizes is None:
+            return base
+        new = i.table in fresh
+        size = None if new or not i.table else sizes.get(i.table)
+        g = grade(i.lock, i.table, rewrites=i.rewrites, scans=i.scans, heap_bytes=size.heap_bytes if size else None,
+                  total_bytes=size.total_bytes if size else None, rate_mb_s=mb_s, new=new)
+        return base.model_copy(update={
+            "rows": size.rows if size else None, "bytes": size.heap_bytes if size else None,
+            "total_bytes": size.total_bytes if size else None, "risk": g.risk.value if g else None,
+            "risk_reason": g.reason if g else None,
+            "estimate_s": float(f"{g.estimate_s:.3g}") if g and g.estimate_s is not None else None})
+
     out = []
     for step in plan.steps:
         doc = docs[step.file]
         t = Timeouts.for_doc(settings, doc) if not step.kind.repeatable else Timeouts.default(settings)
-        statements = [
-            StatementDetail(
+        statements = []
+        for s in doc.statements:
+            made = created_names(s.node)
+            # "or replace" may hit an object in use; "if not exists" does nothing to a table the target has
+            if not getattr(s.node, "replace", False) and not (
+                    getattr(s.node, "if_not_exists", False) and sizes is not None and made & sizes.keys()):
+                fresh |= made
+            statements.append(StatementDetail(
                 line=s.line, col=s.col, kind=s.kind,
                 summary=(lambda first: first if len(first) <= 80 else first[:77] + "...")(s.text.splitlines()[0]),
                 transactional=s.no_transaction is None and step.transactional,
-                locks=[LockDetail(lock=i.lock, table=i.table, rewrites=i.rewrites, scans=i.scans, note=i.note)
-                       for i in statement_locks(s)])
-            for s in doc.statements
-        ]
+                locks=[detail(i) for i in statement_locks(s)]))
+        risks = [Risk(lk.risk) for st in statements for lk in st.locks if lk.risk is not None]
         out.append(StepDetail(step=step, statements=statements, lock_timeout_ms=t.lock_timeout_ms,
-                              statement_timeout_ms=t.statement_timeout_ms, lock_retries=t.lock_retries))
+                              lock_timeout_max_ms=t.cap_ms, statement_timeout_ms=t.statement_timeout_ms,
+                              lock_retries=t.lock_retries, lock_wait_bound_s=round(t.worst_case_s(), 1),
+                              risk=max(risks, key=lambda r: r.rank).value if risks else None))
     return out
 
 
@@ -161,20 +152,28 @@ def plan(settings: Settings, project: Project, dsn: str | None, *, to: str | Non
          allow_out_of_order: bool = False, with_sql: bool = False) -> PlanReport:
     """What migrate would do, per statement; ``dsn`` None plans offline against an empty database.
 
-    Reads the target's history only (no lock, no write): the same plan `migrate` makes under its lock.
+    Reads the target's history (no lock, no write): the same plan `migrate` makes under its lock.
+    Online it also reads the size of every table the plan locks, and when one holding data is rewritten or
+    scanned, measures the copy rate in a rolled-back transaction (a temp table; pgmanager.migrate.sizes).
     """
     require_clean(project)
+    sizes: dict[str, TableSize] | None = None
+    rate: Rate | None = None
     if dsn is None:
         target = OFFLINE
         the_plan, docs = _plan_from(settings, project, {}, bool(project.auth_emulation), to=to,
                                     allow_out_of_order=allow_out_of_order)
     else:
         target = redact(dsn) or describe(dsn)
-        with _connected(dsn) as conn:
+        with connected(dsn) as conn:
             the_plan, docs = _plan_on(conn, settings, project, to=to, allow_out_of_order=allow_out_of_order)
+            sizes, rate = live_facts(conn, (i for step in the_plan.steps for s in docs[step.file].statements
+                                            for i in statement_locks(s)))
     text = render_sql(the_plan, docs, settings, target=describe(dsn) if dsn else "an empty database") \
         if with_sql else None
-    return PlanReport(target=target, plan=the_plan, details=_details(the_plan, docs, settings), sql=text)
+    return PlanReport(target=target, plan=the_plan, details=_details(the_plan, docs, settings, sizes, rate), sql=text,
+                      rate_mb_s=rate.mb_s if rate else None, rate_measured=bool(rate and rate.measured),
+                      rate_note=rate.note if rate else "")
 
 
 # ------------------------------------------------------------------ migrate
@@ -207,9 +206,9 @@ def migrate(settings: Settings, project: Project, dsn: str, *, to: str | None = 
     require_clean(project)
     t0 = time.perf_counter()
     where = describe(dsn)
-    with _connected(dsn) as conn:
-        _check_writable(conn, where)
-        with _locked(conn, on_event):
+    with connected(dsn) as conn:
+        check_writable(conn, where)
+        with _runner_lock(conn, settings, where, on_event):
             the_plan, docs = _plan_on(conn, settings, project, to=to, allow_out_of_order=allow_out_of_order)
             _refuse_blocked(the_plan, project, where, allow_out_of_order)
             if rehearse and the_plan.steps:
@@ -228,16 +227,18 @@ def migrate(settings: Settings, project: Project, dsn: str, *, to: str | None = 
 def status(settings: Settings, project: Project, dsn: str) -> StatusReport:
     """Applied, pending, drifted, out-of-order, failed and unknown migrations, and INVALID indexes."""
     require_clean(project)
-    with _connected(dsn) as conn:
+    with connected(dsn) as conn:
         applied = _history.read(conn, settings.history_schema)
         failures = _history.failures(conn, settings.history_schema)
+        progress = _history.progress(conn, settings.history_schema)
         invalid = _history.invalid_indexes(conn)
-    return StatusReport(target=redact(dsn) or describe(dsn), entries=status_entries(project, applied, failures),
+    return StatusReport(target=redact(dsn) or describe(dsn),
+                        entries=status_entries(project, applied, failures, progress),
                         invalid_indexes=invalid_index_models(invalid))
 
 
 def history(settings: Settings, dsn: str) -> list[HistoryRow]:
-    with _connected(dsn) as conn:
+    with connected(dsn) as conn:
         return list(_history.read(conn, settings.history_schema).values())
 
 
@@ -252,9 +253,9 @@ def rollback(settings: Settings, project: Project, dsn: str, *, to: str | None =
     """
     require_clean(project)
     where = describe(dsn)
-    with _connected(dsn) as conn:
-        _check_writable(conn, where)
-        with _locked(conn):
+    with connected(dsn) as conn:
+        check_writable(conn, where)
+        with _runner_lock(conn, settings, where, on_event):
             applied = sorted((k for k, r in _history.read(conn, settings.history_schema).items()
                               if r.kind == FileKind.MIGRATION), reverse=True)
             if to is not None:
@@ -278,6 +279,18 @@ def rollback(settings: Settings, project: Project, dsn: str, *, to: str | None =
 # ------------------------------------------------------------------ repair
 
 
+def _accept_progress(conn: psycopg.Connection, schema: str, mig: SqlFile, done: Progress) -> list[str]:
+    """Accept edits to statements an interrupted attempt already ran: they count as done as they are now."""
+    statements = parse_file(mig).statements
+    actions = []
+    for n, (digest, state) in enumerate(done):
+        if n < len(statements) and statement_checksum(statements[n]) != digest:
+            conn.execute(_history.progress_sql(schema, mig.key, n, statement_checksum(statements[n]), state))
+            actions.append(f"{mig.display}: accepted the edited statement {n + 1} (line {statements[n].line}) "
+                           "as the one an interrupted attempt ran")
+    return actions
+
+
 def repair(settings: Settings, project: Project, dsn: str, *, accept_checksums: bool = False,
            mark_applied: list[str] | None = None, mark_not_applied: list[str] | None = None,
            drop_invalid_indexes: bool = False, on_event: EventFn | None = None) -> RepairResult:
@@ -295,19 +308,22 @@ def repair(settings: Settings, project: Project, dsn: str, *, accept_checksums: 
         if project.migration(key) is None:
             raise PlanError(f"no migration with version {key} in this project", where="--mark-applied"
                             if key in (mark_applied or []) else "--mark-not-applied")
-    with _connected(dsn) as conn:
-        _check_writable(conn, where)
-        with _locked(conn):
+    with connected(dsn) as conn:
+        check_writable(conn, where)
+        with _runner_lock(conn, settings, where, on_event):
             _history.ensure(conn, settings.history_schema)
             applied = _history.read(conn, settings.history_schema)
             schema = settings.history_schema
             with conn.transaction():
                 if accept_checksums:
+                    progress = _history.progress(conn, schema)
                     for m in project.migrations:
                         row = applied.get(m.key)
                         if row is not None and row.checksum != m.checksum:
                             _history.update_checksum(conn, schema, m.key, m.checksum, normalize(m.text))
                             actions.append(f"{m.display}: accepted the edited file (checksum {m.checksum[:12]})")
+                        elif row is None and m.key in progress:
+                            actions += _accept_progress(conn, schema, m, progress[m.key])
                 for key in mark_applied or []:
                     mig = project.migration(key)
                     assert mig is not None
@@ -320,6 +336,11 @@ def repair(settings: Settings, project: Project, dsn: str, *, accept_checksums: 
                 for key in mark_not_applied or []:
                     mig = project.migration(key)
                     assert mig is not None
+                    if key not in applied and key in _history.progress(conn, schema):
+                        _history.forget(conn, schema, key)
+                        actions.append(f"{mig.display}: forgot the statements an interrupted attempt did (they were "
+                                       "not undone); the next migrate runs the whole file")
+                        continue
                     if key not in applied:
                         actions.append(f"{mig.display}: not applied, left as is")
                         continue

@@ -8,27 +8,62 @@ from pathlib import Path
 import click
 
 from ... import api
+from ...analyze.risk import seconds_text, size_text
 from ...errors import ConfigError
-from ...models import PlanReport, StepDetail
-from .._common import emit_json, format_option, handle_errors, load, out, project_option, target_dsn, target_options
+from ...models import LockDetail, PlanReport, StepDetail
+from .._common import (
+    echo,
+    emit_json,
+    format_option,
+    handle_errors,
+    load,
+    out,
+    project_option,
+    target_dsn,
+    target_options,
+)
 
 
-def _step_lines(d: StepDetail) -> list[str]:
+def _count(n: int) -> str:
+    """Rows as people say them: 950, 12.3k, 200k, 1.2M, 3.4B."""
+    for bound, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if n >= bound:
+            return f"{n / bound:.1f}".removesuffix(".0") + unit if n < 100 * bound else f"{n / bound:.0f}{unit}"
+    return str(n)
+
+
+def _live(lock: LockDetail) -> str:
+    """plan --dsn: the table's rows and size on the target, the risk and the estimated rewrite or scan time."""
+    if not (lock.lock and lock.table):
+        return ""
+    if lock.total_bytes is None:  # created earlier in the plan (risk none), or not on the target
+        return "new in this plan  none" if lock.risk == "none" else f"not on the target  {lock.risk or '?'}"
+    rows = "? rows" if lock.rows is None else f"{_count(lock.rows)} rows"
+    estimate = f" ~{seconds_text(lock.estimate_s)}" if lock.estimate_s else ""
+    return f"{rows}, {size_text(lock.total_bytes)}  {lock.risk}{estimate}"
+
+
+def _step_lines(d: StepDetail, live: bool = False) -> list[str]:
     s = d.step
     tx = "one transaction" if s.transactional else f"no transaction ({s.no_transaction_reason})"
-    timeouts = f"lock_timeout {d.lock_timeout_ms}ms, {d.lock_retries} retries, statement_timeout " + (
+    growing = f"-{d.lock_timeout_max_ms}ms" if d.lock_timeout_max_ms > d.lock_timeout_ms else "ms"
+    timeouts = (f"lock_timeout {d.lock_timeout_ms}{growing}, {d.lock_retries} retries "
+                f"(lock waits at most {d.lock_wait_bound_s:g}s), statement_timeout ") + (
         f"{d.statement_timeout_ms}ms" if d.statement_timeout_ms else "off")
-    lines = [f"{s.file}  {s.kind.value} {s.action.value} ({s.reason}); {tx}; {timeouts}"]
+    risk = f"; risk {d.risk}" if d.risk else ""
+    lines = [f"{s.file}  {s.kind.value} {s.action.value} ({s.reason}); {tx}; {timeouts}{risk}"]
     for st in d.statements:
         head = f"  {st.line:>4}  {st.kind.removesuffix('Stmt'):<22}"
+        column = f" {'':<36}" if live else ""
         if not st.locks:
-            lines.append(f"{head} {'no table lock':<42} {st.summary}")
+            lines.append(f"{head} {'no table lock':<42}{column} {st.summary}")
         for i, lock in enumerate(st.locks):
             flags = " ".join(f for f, on in (("REWRITE", lock.rewrites), ("SCAN", lock.scans)) if on)
             what = f"{lock.lock or 'no lock'} {lock.table or ''}".strip()
             tail = st.summary if i == 0 else ""
-            lines.append(f"{head if i == 0 else ' ' * len(head)} {what + (' ' + flags if flags else ''):<42} {tail}"
-                         .rstrip())
+            size = f" {_live(lock):<36}" if live else ""
+            lines.append(f"{head if i == 0 else ' ' * len(head)} {what + (' ' + flags if flags else ''):<42}{size} "
+                         f"{tail}".rstrip())
             # Notes that explain (they have a colon) or warn of a rewrite or scan; not "create policy x".
             if lock.lock and lock.note and (lock.rewrites or lock.scans or ":" in lock.note) \
                     and not lock.note.startswith("new "):
@@ -47,9 +82,13 @@ def print_plan(report: PlanReport) -> None:
         out.print(f"unknown: {key} is applied on the target but has no file here (newer schema)", markup=False)
     for key in plan.out_of_order:
         out.print(f"out of order: {key} is older than the newest applied migration", markup=False)
+    live = any(lk.risk is not None for d in report.details for st in d.statements for lk in st.locks)
+    if live:
+        out.print("table sizes from the target" + (f"; rewrite rate {report.rate_note}" if report.rate_note else ""),
+                  markup=False)
     for detail in report.details:
         out.print("", markup=False)
-        for line in _step_lines(detail):
+        for line in _step_lines(detail, live):
             out.print(line, markup=False)
     if not plan.steps:
         out.print("nothing to do", markup=False)
@@ -68,7 +107,9 @@ def command(project_dir: Path | None, dsn: str | None, target: str | None, fmt: 
             to: str | None, allow_out_of_order: bool) -> None:
     """Show what migrate would do: pending migrations, changed repeatables, drift, and per statement the
     lock it takes and on which table, whether it rewrites or scans the table, and whether it runs in a
-    transaction. Without a target (or with --offline) it plans against an empty database.
+    transaction. With a target, also each table's rows and size there and the risk of the lock (with the
+    estimated time of a rewrite or scan). Without a target (or with --offline) it plans against an empty
+    database.
 
     Exit 1 when migrate would refuse (drift, a newer schema, out-of-order migrations without the flag)."""
     settings, project = load(project_dir)
@@ -81,7 +122,7 @@ def command(project_dir: Path | None, dsn: str | None, target: str | None, fmt: 
                 raise
     report = api.plan(settings, project, url, to=to, allow_out_of_order=allow_out_of_order, with_sql=as_sql)
     if as_sql and fmt == "text":
-        click.echo(report.sql or "", nl=False)
+        echo(report.sql or "", nl=False)
     elif fmt == "json":
         emit_json(report)
     else:
