@@ -164,8 +164,8 @@ def plan(settings: Settings, project: Project, dsn: str | None, *, to: str | Non
         the_plan, docs = _plan_from(settings, project, {}, bool(project.auth_emulation), to=to,
                                     allow_out_of_order=allow_out_of_order)
     else:
-        target = redact(dsn) or describe(dsn)
-        with connected(dsn) as conn:
+        with connected(dsn) as conn:  # connecting registers the DSN's password: redact() removes it
+            target = redact(dsn) or describe(dsn)
             the_plan, docs = _plan_on(conn, settings, project, to=to, allow_out_of_order=allow_out_of_order)
             sizes, rate = live_facts(conn, (i for step in the_plan.steps for s in docs[step.file].statements
                                             for i in statement_locks(s)))

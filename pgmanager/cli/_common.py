@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .. import api
 from ..config import PROVIDERS, Settings, resolve_dsn
-from ..errors import EXIT_USAGE, PgmError
+from ..errors import EXIT_USAGE, ConfigError, PgmError
 from ..project import Project
 from ..redaction import RedactingStream, redact
 
@@ -39,7 +39,7 @@ def echo(text: str, *, nl: bool = True) -> None:
 
 
 def project_option(f: F) -> F:
-    return click.option("-C", "--project", "project_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+    return click.option("-C", "--project", "project_dir", type=click.Path(path_type=Path),
                         default=None, help="Project folder (default: found upward from the current folder).")(f)
 
 
@@ -67,6 +67,9 @@ def target_options(f: F) -> F:
 
 
 def load(project_dir: Path | None, **overrides: Any) -> tuple[Settings, Project]:
+    if project_dir is not None and not project_dir.is_dir():
+        what = "is not a folder" if project_dir.exists() else "does not exist"
+        raise ConfigError(f"project folder {project_dir} {what}", where="-C/--project")
     return api.load(project_dir, **overrides)
 
 

@@ -1,11 +1,13 @@
 """`pgmanager`: the click group. Commands live one module each in cli/commands/ and register themselves:
-a module defining `command` is found by name, and imported only when that command runs (or for --help)."""
+a module defining `command` is found by name, and imported only when that command runs (or for its own
+--help). `pgmanager --help` lists them from their modules' docstrings, importing none of them."""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
 import sys
+from pathlib import Path
 
 import click
 
@@ -17,6 +19,14 @@ EXIT_CODES = """Exit codes: 0 ok, 1 checks failed, 2 usage or configuration erro
 3 database unreachable or database error, 130 interrupted."""
 
 
+def _summary(module_name: str) -> str:
+    """The first line of a command module's docstring, less its "`pgmanager X`: " head; read, not imported."""
+    text = (Path(commands.__path__[0]) / f"{module_name}.py").read_text(encoding="utf-8")
+    first = text.split('"""', 2)[1].strip().splitlines()[0] if text.lstrip().startswith('"""') else ""
+    head, sep, rest = first.partition("`: ")
+    return (rest if sep and head.startswith("`pgmanager") else first).removesuffix(".")
+
+
 class LazyGroup(click.Group):
     """Finds commands in cli/commands/ and imports a command's module only when it is needed."""
 
@@ -24,7 +34,13 @@ class LazyGroup(click.Group):
         return sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_"))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *(self._load(n).name or n for n in self._names())})
+        return sorted({*super().list_commands(ctx), *(n.replace("_", "-") for n in self._names())})
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list with each module docstring's summary: `pgmanager X`: <this part>."""
+        rows = [(n.replace("_", "-"), _summary(n)) for n in self._names()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         known = super().get_command(ctx, cmd_name)

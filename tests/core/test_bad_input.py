@@ -217,7 +217,7 @@ def test_a_project_folder_that_does_not_exist_is_a_usage_error(cli, tmp_path: Pa
     missing = tmp_path / "no_such_project"
     result = cli(command, "-C", str(missing), cwd=tmp_path, env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
     assert result.code == 2, result.err
-    assert f"'{missing}' does not exist" in result.err
+    assert_one_line_error(result, 2, f"-C/--project: project folder {missing} does not exist")
     assert "newer schema" not in result.err + result.out and "Traceback" not in result.err
 
 

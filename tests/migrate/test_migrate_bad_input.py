@@ -174,7 +174,8 @@ def test_a_missing_project_or_migrations_folder_is_a_usage_error_not_a_newer_sch
                                "--dsn", empty_db.dsn], env=cli_env(), capture_output=True, text=True, timeout=120,
                               check=False)
         assert proc.returncode == 2, (command, proc.stderr)
-        assert f"Directory '{tmp_path / 'nonexistent'}' does not exist" in proc.stderr, proc.stderr
+        assert proc.stderr == f"error: -C/--project: project folder {tmp_path / 'nonexistent'} does not exist\n", \
+            proc.stderr
         assert "newer schema" not in proc.stderr + proc.stdout
     shutil.rmtree(p.root / "migrations")
     for command in ("migrate", "status", "plan", "rollback", "repair --accept-checksums"):

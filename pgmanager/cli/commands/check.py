@@ -1,4 +1,4 @@
-"""`pgmanager check`: the main job."""
+"""`pgmanager check`: the main job: parse, lint, build in a sandbox and verify the policies, in one run."""
 
 from __future__ import annotations
 
