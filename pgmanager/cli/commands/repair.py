@@ -26,10 +26,10 @@ from .._common import emit_json, format_option, handle_errors, load, out, projec
 def command(project_dir: Path | None, dsn: str | None, target: str | None, fmt: str, accept_checksums: bool,
             mark_applied: tuple[str, ...], mark_not_applied: tuple[str, ...], drop_invalid_indexes: bool) -> None:
     """Accept edited checksums, mark migrations applied or not applied, drop INVALID indexes."""
+    settings, project = load(project_dir)
     if not (accept_checksums or mark_applied or mark_not_applied or drop_invalid_indexes):
         raise click.UsageError("say what to repair: --accept-checksums, --mark-applied VERSION, "
                                "--mark-not-applied VERSION or --drop-invalid-indexes")
-    settings, project = load(project_dir)
     result = api.repair(settings, project, target_dsn(settings, dsn, target), accept_checksums=accept_checksums,
                         mark_applied=list(mark_applied), mark_not_applied=list(mark_not_applied),
                         drop_invalid_indexes=drop_invalid_indexes)
