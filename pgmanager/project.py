@@ -28,7 +28,8 @@ def checksum(text: str) -> str:
     return hashlib.sha256(normalize(text).encode("utf-8")).hexdigest()
 
 
-def _display(path: Path, root: Path) -> str:
+def display_path(path: Path, root: Path) -> str:
+    """How a file is named in messages and reports: relative to the project root, else as given."""
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
@@ -43,7 +44,7 @@ def read_sql_file(
     path: Path, root: Path, kind: FileKind, version: str | None = None, name: str | None = None
 ) -> SqlFile | Finding:
     """Read one file; a Finding says why it cannot be used."""
-    display = _display(path, root)
+    display = display_path(path, root)
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -127,7 +128,7 @@ def _sql_files(project: Project, directory: Path, rule: str) -> list[Path]:
             continue
         if path.suffix != ".sql":
             project.problems.append(_problem(
-                _display(path, project.root),
+                display_path(path, project.root),
                 f"suffix {path.suffix!r} is not lowercase: rename the file to {path.stem}.sql "
                 "(files are read only with a lowercase .sql suffix)", rule))
             continue
@@ -156,7 +157,7 @@ def load_project(settings: Settings) -> Project:
             if not m:
                 project.problems.append(
                     _problem(
-                        _display(path, root),
+                        display_path(path, root),
                         "migration file name must be YYYYMMDDHHMMSS_name.sql (14-digit UTC timestamp)",
                         "migration-name",
                     )
@@ -165,7 +166,7 @@ def load_project(settings: Settings) -> Project:
             version, name = m.group("version"), m.group("name")
             bad_version = version_problem(version)
             if bad_version:
-                project.problems.append(_problem(_display(path, root), bad_version, "migration-name"))
+                project.problems.append(_problem(display_path(path, root), bad_version, "migration-name"))
                 continue
             if m.group("rollback"):
                 sql = _add(project, read_sql_file(path, root, FileKind.ROLLBACK, version, name))
@@ -174,7 +175,7 @@ def load_project(settings: Settings) -> Project:
                 continue
             if version in seen:
                 project.problems.append(
-                    _problem(_display(path, root), f"version {version} is used twice (also {seen[version]})",
+                    _problem(display_path(path, root), f"version {version} is used twice (also {seen[version]})",
                              "migration-name")
                 )
                 continue

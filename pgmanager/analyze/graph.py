@@ -1,7 +1,7 @@
 """The project's dependency graph: views on tables, policies on tables and functions, foreign keys,
 triggers, and the tables functions read.
 
-Built from the schema model lint replays from the whole project (``pgmanager.lint.build_model``),
+Built from the schema model replayed from the whole project (``pgmanager.schema.build_model``),
 so the graph is the one the project leaves behind: dropped objects are gone, a view replaced by a
 later file reads what its last definition reads. Function bodies are parsed best-effort (SQL and
 PL/pgSQL); dynamic SQL (EXECUTE) is invisible.
@@ -9,22 +9,16 @@ PL/pgSQL); dynamic SQL (EXECUTE) is invisible.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from pglast import ast
 from pglast.enums import ObjectType
 
 from ..models import DependencyEdge, ObjectRef
-from ..parse import References, SqlDocument, Statement, qualify, references, statement_references
+from ..parse import References, SqlDocument, Statement, dotted, rangevar_name, references, statement_references
 
 if TYPE_CHECKING:
-    from ..lint import SchemaModel
-
-
-def _dotted(parts: Iterable[ast.Node] | None) -> str:
-    names = [getattr(p, "sval", "") or "" for p in parts or ()]
-    return qualify(names[-2] if len(names) > 1 else None, names[-1]) if names else ""
+    from ..schema import SchemaModel
 
 
 def function_body_refs(stmt: Statement) -> References:
@@ -119,20 +113,20 @@ class _Graph:
             for stmt in doc.statements:
                 node = stmt.node
                 if isinstance(node, ast.CreateTrigStmt):
-                    table = qualify(node.relation.schemaname, node.relation.relname) if node.relation else ""
+                    table = rangevar_name(node.relation)
                     live[f"{node.trigname} on {table}"] = (node, (doc.file.display, stmt.line))
                 elif isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TRIGGER:
                     for obj in node.objects or ():
                         parts = list(obj) if isinstance(obj, tuple) else []
                         if len(parts) >= 2:
-                            live.pop(f"{getattr(parts[-1], 'sval', '')} on {_dotted(parts[:-1])}", None)
+                            live.pop(f"{getattr(parts[-1], 'sval', '')} on {dotted(parts[:-1])}", None)
         for name, (node, where) in live.items():
             table = name.split(" on ", 1)[1]
             if table not in self.model.tables and table not in self.model.views:
                 continue  # its table was dropped
             src = ObjectRef(kind="trigger", name=name)
             self.add(src, self.ref(table), "trigger-on", where)
-            fn = self.function(_dotted(node.funcname))
+            fn = self.function(dotted(node.funcname))
             if fn is not None:
                 self.add(src, fn, "trigger-calls", where)
 
@@ -140,6 +134,6 @@ class _Graph:
 def dependency_graph(model: SchemaModel, docs: list[SqlDocument]) -> list[DependencyEdge]:
     """Edges ``source -> target`` (source depends on target) of everything the project leaves behind.
 
-    ``model`` is the schema model replayed from ``docs`` (in apply order) by ``pgmanager.lint.build_model``.
+    ``model`` is the schema model replayed from ``docs`` (in apply order) by ``pgmanager.schema.build_model``.
     """
     return _Graph(model, docs).build()

@@ -9,14 +9,13 @@ Lock levels follow the PostgreSQL reference pages (ALTER TABLE, CREATE INDEX, ex
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pglast import ast, visitors
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, ObjectType
 
-from ..parse import Statement, default_verdict, qualify
+from ..parse import Statement, default_verdict, dotted, rangevar_name
 
 ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
 EXCLUSIVE = "EXCLUSIVE"
@@ -61,19 +60,9 @@ def statement_locks(stmt: Statement) -> list[LockInfo]:
 # ------------------------------------------------------------------ helpers
 
 
-def _rv(rv: ast.RangeVar | None) -> str | None:
-    return qualify(rv.schemaname, rv.relname) if rv is not None and rv.relname else None
-
-
-def _dotted(parts: Iterable[ast.Node] | None) -> str | None:
-    names = [getattr(p, "sval", None) or "" for p in parts or ()]
-    if not names:
-        return None
-    return qualify(names[-2] if len(names) > 1 else None, names[-1])
-
-
 def _info(lock: str, table: str | None, note: str, *, rewrites: bool = False, scans: bool = False) -> LockInfo:
-    return LockInfo(lock=lock, table=table, rewrites=rewrites, scans=scans, note=note)
+    """``table`` "" (no name in the AST) is no table: None."""
+    return LockInfo(lock=lock, table=table or None, rewrites=rewrites, scans=scans, note=note)
 
 
 def _default_rewrites(expr: ast.Node | None) -> tuple[bool, str]:
@@ -115,7 +104,7 @@ def _add_column(table: str | None, col: ast.ColumnDef) -> list[LockInfo]:
                 ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
             scans = True
         elif ctype == ConstrType.CONSTR_FOREIGN:
-            extra.append(_info(SHARE_ROW_EXCLUSIVE, _rv(c.pktable), "referenced by the new foreign key"))
+            extra.append(_info(SHARE_ROW_EXCLUSIVE, rangevar_name(c.pktable), "referenced by the new foreign key"))
         elif ctype == ConstrType.CONSTR_NOTNULL and not has_default:
             scans = True
     note = f"add column {col.colname}" + (f"; {why}" if why else "")
@@ -133,7 +122,7 @@ def _add_constraint(table: str | None, c: ast.Constraint) -> list[LockInfo]:
                                             else ": every existing row is checked; add it NOT VALID and VALIDATE "
                                                  "later")
         return [_info(SHARE_ROW_EXCLUSIVE, table, note, scans=not not_valid),
-                _info(SHARE_ROW_EXCLUSIVE, _rv(c.pktable), f"referenced by foreign key{name}")]
+                _info(SHARE_ROW_EXCLUSIVE, rangevar_name(c.pktable), f"referenced by foreign key{name}")]
     if ctype == ConstrType.CONSTR_CHECK:
         note = f"add check{name}" + (" NOT VALID" if not_valid else ": every existing row is checked")
         return [_info(ACCESS_EXCLUSIVE, table, note, scans=not not_valid)]
@@ -237,13 +226,13 @@ def _alter_cmd(table: str | None, cmd: ast.AlterTableCmd, objtype: ObjectType | 
         return [_info(SHARE_UPDATE_EXCLUSIVE if names and light else ACCESS_EXCLUSIVE, table,
                       "set storage parameters " + ", ".join(sorted(names)))]
     if sub == AT.AT_AttachPartition:
-        part = _rv(cmd.def_.name) if isinstance(cmd.def_, ast.PartitionCmd) else None
+        part = rangevar_name(cmd.def_.name) if isinstance(cmd.def_, ast.PartitionCmd) else None
         return [_info(SHARE_UPDATE_EXCLUSIVE, table, "attach partition"),
                 _info(ACCESS_EXCLUSIVE, part, "partition being attached: scanned to check the bound unless a "
                       "matching CHECK constraint exists", scans=True)]
     if sub in (AT.AT_DetachPartition, AT.AT_DetachPartitionFinalize):
         concurrent = isinstance(cmd.def_, ast.PartitionCmd) and bool(cmd.def_.concurrent)
-        part = _rv(cmd.def_.name) if isinstance(cmd.def_, ast.PartitionCmd) else None
+        part = rangevar_name(cmd.def_.name) if isinstance(cmd.def_, ast.PartitionCmd) else None
         mode = SHARE_UPDATE_EXCLUSIVE if concurrent or sub == AT.AT_DetachPartitionFinalize else ACCESS_EXCLUSIVE
         return [_info(mode, table, "detach partition" + (" concurrently" if concurrent else "")),
                 _info(ACCESS_EXCLUSIVE if not concurrent else SHARE_UPDATE_EXCLUSIVE, part, "partition detached")]
@@ -258,7 +247,7 @@ def _alter_cmd(table: str | None, cmd: ast.AlterTableCmd, objtype: ObjectType | 
 
 
 def _alter_table(node: ast.AlterTableStmt) -> list[LockInfo]:
-    table = _rv(node.relation)
+    table = rangevar_name(node.relation)
     if node.objtype == ObjectType.OBJECT_INDEX:
         subs = {c.subtype for c in node.cmds or () if isinstance(c, ast.AlterTableCmd)}
         if subs <= {AT.AT_SetRelOptions, AT.AT_ResetRelOptions, AT.AT_SetStatistics}:
@@ -275,7 +264,7 @@ def _alter_table(node: ast.AlterTableStmt) -> list[LockInfo]:
 
 
 def _create_table(node: ast.CreateStmt) -> list[LockInfo]:
-    table = _rv(node.relation)
+    table = rangevar_name(node.relation) or None
     out = [_info(ACCESS_EXCLUSIVE, table, "new table: nobody else can see it yet")]
     refs: list[ast.Constraint] = []
     for elt in node.tableElts or ():
@@ -285,21 +274,21 @@ def _create_table(node: ast.CreateStmt) -> list[LockInfo]:
             refs.extend(c for c in elt.constraints or () if isinstance(c, ast.Constraint))
     for c in refs:
         if c.contype == ConstrType.CONSTR_FOREIGN and c.pktable is not None:
-            ref = _rv(c.pktable)
+            ref = rangevar_name(c.pktable) or None
             if ref != table and all(i.table != ref for i in out):
                 out.append(_info(SHARE_ROW_EXCLUSIVE, ref, "referenced by a foreign key of the new table"))
     if node.partbound is not None and node.inhRelations:
-        parent = _rv(node.inhRelations[0]) if isinstance(node.inhRelations[0], ast.RangeVar) else None
+        parent = rangevar_name(node.inhRelations[0]) if isinstance(node.inhRelations[0], ast.RangeVar) else None
         out.append(_info(ACCESS_EXCLUSIVE, parent, "new partition of this table"))
     elif node.inhRelations:
         for parent_node in node.inhRelations:
             if isinstance(parent_node, ast.RangeVar):
-                out.append(_info(SHARE_UPDATE_EXCLUSIVE, _rv(parent_node), "parent of the new table"))
+                out.append(_info(SHARE_UPDATE_EXCLUSIVE, rangevar_name(parent_node), "parent of the new table"))
     return out
 
 
 def _index(node: ast.IndexStmt) -> list[LockInfo]:
-    table = _rv(node.relation)
+    table = rangevar_name(node.relation)
     name = f" {node.idxname}" if node.idxname else ""
     if node.concurrent:
         return [_info(SHARE_UPDATE_EXCLUSIVE, table,
@@ -319,7 +308,7 @@ def _drop(node: ast.DropStmt) -> list[LockInfo]:
     out: list[LockInfo] = []
     if rtype == ObjectType.OBJECT_INDEX:
         for obj in node.objects or ():
-            name = _dotted(obj if isinstance(obj, tuple) else ())
+            name = dotted(obj if isinstance(obj, tuple) else ())
             if node.concurrent:
                 out.append(_info(SHARE_UPDATE_EXCLUSIVE, name, "drop index concurrently: on the index and its "
                                  "table; must run outside a transaction"))
@@ -328,13 +317,13 @@ def _drop(node: ast.DropStmt) -> list[LockInfo]:
         return out
     if rtype in _DROP_TABLE_LIKE:
         for obj in node.objects or ():
-            out.append(_info(ACCESS_EXCLUSIVE, _dotted(obj if isinstance(obj, tuple) else ()),
+            out.append(_info(ACCESS_EXCLUSIVE, dotted(obj if isinstance(obj, tuple) else ()),
                              f"drop {_DROP_TABLE_LIKE[rtype]}"))
         return out
     if rtype in (ObjectType.OBJECT_POLICY, ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_RULE):
         for obj in node.objects or ():
             parts = obj if isinstance(obj, tuple) else ()
-            out.append(_info(ACCESS_EXCLUSIVE, _dotted(parts[:-1]), f"drop {rtype.name.removeprefix('OBJECT_').lower()}"
+            out.append(_info(ACCESS_EXCLUSIVE, dotted(parts[:-1]), f"drop {rtype.name.removeprefix('OBJECT_').lower()}"
                              f" {getattr(parts[-1], 'sval', '')}" if parts else "drop"))
         return out
     return []
@@ -343,21 +332,22 @@ def _drop(node: ast.DropStmt) -> list[LockInfo]:
 def _rename(node: ast.RenameStmt) -> list[LockInfo]:
     rtype = node.renameType
     if rtype in (ObjectType.OBJECT_INDEX,):
-        return [_info(SHARE_UPDATE_EXCLUSIVE, _rv(node.relation), f"rename index to {node.newname}")]
+        return [_info(SHARE_UPDATE_EXCLUSIVE, rangevar_name(node.relation), f"rename index to {node.newname}")]
     if node.relation is not None:
         what = {ObjectType.OBJECT_COLUMN: f"rename column {node.subname}",
                 ObjectType.OBJECT_TABCONSTRAINT: f"rename constraint {node.subname}",
                 ObjectType.OBJECT_TRIGGER: f"rename trigger {node.subname}",
                 ObjectType.OBJECT_POLICY: f"rename policy {node.subname}"}.get(rtype or ObjectType.OBJECT_TABLE,
                                                                                 "rename")
-        return [_info(ACCESS_EXCLUSIVE, _rv(node.relation),
+        return [_info(ACCESS_EXCLUSIVE, rangevar_name(node.relation),
                       f"{what} to {node.newname}: queries and code using the old name break")]
     return []
 
 
 def _vacuum(node: ast.VacuumStmt) -> list[LockInfo]:
     opts = {getattr(o, "defname", "") for o in node.options or ()}
-    tables = [_rv(r.relation) for r in node.rels or () if isinstance(r, ast.VacuumRelation)] or [None]
+    tables: list[str | None] = [rangevar_name(r.relation) for r in node.rels or ()
+                                if isinstance(r, ast.VacuumRelation)] or [None]
     if not node.is_vacuumcmd:
         return [_info(SHARE_UPDATE_EXCLUSIVE, t, "analyze: samples the table") for t in tables]
     if "full" in opts:
@@ -369,7 +359,7 @@ def _vacuum(node: ast.VacuumStmt) -> list[LockInfo]:
 
 def _reindex(node: ast.ReindexStmt) -> list[LockInfo]:
     concurrent = any(getattr(p, "defname", None) == "concurrently" for p in node.params or ())
-    target = _rv(node.relation) if node.relation is not None else (node.name or None)
+    target = rangevar_name(node.relation) if node.relation is not None else (node.name or None)
     if concurrent:
         return [_info(SHARE_UPDATE_EXCLUSIVE, target, "reindex concurrently: must run outside a transaction",
                       scans=True)]
@@ -380,7 +370,7 @@ def _reindex(node: ast.ReindexStmt) -> list[LockInfo]:
 def _dml_target(rel: ast.RangeVar | None, verb: str, where: ast.Node | None, has_where: bool) -> list[LockInfo]:
     whole = not has_where
     note = f"{verb}" + (": every row (no WHERE)" if whole and verb != "insert" else "")
-    return [_info(ROW_EXCLUSIVE, _rv(rel), note, scans=whole and verb != "insert")]
+    return [_info(ROW_EXCLUSIVE, rangevar_name(rel), note, scans=whole and verb != "insert")]
 
 
 _LOCK_TABLE_MODES = {i + 1: mode for i, mode in enumerate(LOCK_MODES)}
@@ -391,7 +381,7 @@ def _select_tables(node: ast.Node) -> list[str]:
 
     class _V(visitors.Visitor):
         def visit_RangeVar(self, ancestors: object, rv: ast.RangeVar) -> None:
-            name = _rv(rv)
+            name = rangevar_name(rv)
             if name and name not in names:
                 names.append(name)
 
@@ -412,39 +402,41 @@ def _locks(node: ast.Node) -> list[LockInfo]:
         case ast.ReindexStmt():
             return _reindex(node)
         case ast.CreatePolicyStmt(table=rv):
-            return [_info(ACCESS_EXCLUSIVE, _rv(rv), f"create policy {node.policy_name}")]
+            return [_info(ACCESS_EXCLUSIVE, rangevar_name(rv), f"create policy {node.policy_name}")]
         case ast.AlterPolicyStmt(table=rv):
-            return [_info(ACCESS_EXCLUSIVE, _rv(rv), f"alter policy {node.policy_name}")]
+            return [_info(ACCESS_EXCLUSIVE, rangevar_name(rv), f"alter policy {node.policy_name}")]
         case ast.ViewStmt(view=rv, replace=replace):
             if replace:
-                return [_info(ACCESS_EXCLUSIVE, _rv(rv), "create or replace view: blocks queries on the view")]
-            return [_info(ACCESS_EXCLUSIVE, _rv(rv), "new view: nobody else can see it yet")]
+                return [_info(ACCESS_EXCLUSIVE, rangevar_name(rv),
+                              "create or replace view: blocks queries on the view")]
+            return [_info(ACCESS_EXCLUSIVE, rangevar_name(rv), "new view: nobody else can see it yet")]
         case ast.CreateTableAsStmt(into=ast.IntoClause(rel=rv)):
-            return [_info(ACCESS_EXCLUSIVE, _rv(rv), "new table from a query: nobody else can see it yet"),
+            return [_info(ACCESS_EXCLUSIVE, rangevar_name(rv), "new table from a query: nobody else can see it yet"),
                     *(_info(ACCESS_SHARE, t, "read by the query", scans=True)
-                      for t in (_select_tables(node.query) if node.query else []) if t != _rv(rv))]
+                      for t in (_select_tables(node.query) if node.query else []) if t != rangevar_name(rv))]
         case ast.CreateTrigStmt(relation=rv):
-            return [_info(SHARE_ROW_EXCLUSIVE, _rv(rv), f"create trigger {node.trigname}: blocks writes briefly")]
+            return [_info(SHARE_ROW_EXCLUSIVE, rangevar_name(rv),
+                          f"create trigger {node.trigname}: blocks writes briefly")]
         case ast.RuleStmt(relation=rv):
-            return [_info(ACCESS_EXCLUSIVE, _rv(rv), f"create rule {node.rulename}")]
+            return [_info(ACCESS_EXCLUSIVE, rangevar_name(rv), f"create rule {node.rulename}")]
         case ast.TruncateStmt():
-            return [_info(ACCESS_EXCLUSIVE, _rv(rv), "truncate") for rv in node.relations or ()
+            return [_info(ACCESS_EXCLUSIVE, rangevar_name(rv), "truncate") for rv in node.relations or ()
                     if isinstance(rv, ast.RangeVar)]
         case ast.VacuumStmt():
             return _vacuum(node)
         case ast.ClusterStmt(relation=rv):
-            return [_info(ACCESS_EXCLUSIVE, _rv(rv), "cluster: rewrites the table in index order", rewrites=True,
-                          scans=True)]
+            return [_info(ACCESS_EXCLUSIVE, rangevar_name(rv), "cluster: rewrites the table in index order",
+                          rewrites=True, scans=True)]
         case ast.RenameStmt():
             return _rename(node)
         case ast.RefreshMatViewStmt(relation=rv, concurrent=concurrent):
-            return [_info(EXCLUSIVE if concurrent else ACCESS_EXCLUSIVE, _rv(rv),
+            return [_info(EXCLUSIVE if concurrent else ACCESS_EXCLUSIVE, rangevar_name(rv),
                           "refresh materialized view" + (" concurrently: reads go on" if concurrent
                                                          else ": blocks reads; use CONCURRENTLY"),
                           rewrites=not concurrent, scans=True)]
         case ast.LockStmt():
             mode = _LOCK_TABLE_MODES.get(node.mode or 8, ACCESS_EXCLUSIVE)
-            return [_info(mode, _rv(rv), "explicit lock table") for rv in node.relations or ()
+            return [_info(mode, rangevar_name(rv), "explicit lock table") for rv in node.relations or ()
                     if isinstance(rv, ast.RangeVar)]
         case ast.InsertStmt(relation=rv):
             return _dml_target(rv, "insert", None, True)
@@ -453,20 +445,20 @@ def _locks(node: ast.Node) -> list[LockInfo]:
         case ast.DeleteStmt(relation=rv, whereClause=where):
             return _dml_target(rv, "delete", where, where is not None)
         case ast.MergeStmt(relation=rv):
-            return [_info(ROW_EXCLUSIVE, _rv(rv), "merge")]
+            return [_info(ROW_EXCLUSIVE, rangevar_name(rv), "merge")]
         case ast.SelectStmt():
             if node.lockingClause:
                 return [_info(ROW_SHARE, t, "select ... for update/share") for t in _select_tables(node)]
             return [_info(ACCESS_SHARE, t, "read") for t in _select_tables(node)]
         case ast.CommentStmt(objtype=objtype, object=obj):
             if objtype in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
-                return [_info(SHARE_UPDATE_EXCLUSIVE, _dotted(obj if isinstance(obj, tuple) else ()), "comment")]
+                return [_info(SHARE_UPDATE_EXCLUSIVE, dotted(obj if isinstance(obj, tuple) else ()), "comment")]
             if objtype == ObjectType.OBJECT_COLUMN and isinstance(obj, tuple):
-                return [_info(SHARE_UPDATE_EXCLUSIVE, _dotted(obj[:-1]), "comment on column")]
+                return [_info(SHARE_UPDATE_EXCLUSIVE, dotted(obj[:-1]), "comment on column")]
             return []
         case ast.GrantStmt(objtype=ObjectType.OBJECT_TABLE):
-            return [_info("", _rv(rv), "grant/revoke: catalog only, no table lock") for rv in node.objects or ()
-                    if isinstance(rv, ast.RangeVar)]
+            return [_info("", rangevar_name(rv), "grant/revoke: catalog only, no table lock")
+                    for rv in node.objects or () if isinstance(rv, ast.RangeVar)]
         case ast.DoStmt():
             return [_info("", None, "DO block: the locks of its body are not analyzed")]
     return []

@@ -6,14 +6,13 @@ not its structure, and listing them would bury the changes a reviewer looks for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pglast import ast
 from pglast.enums import ObjectType
 
 from ..models import ObjectRef
-from ..parse import Statement, qualify
+from ..parse import Statement, dotted, qualify, rangevar_name
 
 
 @dataclass
@@ -41,44 +40,29 @@ def _kind(t: ObjectType | None) -> str:
     return _KINDS.get(t, t.name.removeprefix("OBJECT_").lower().replace("_", " ")) if t is not None else "object"
 
 
-def _rv(rv: ast.RangeVar | None) -> str:
-    return qualify(rv.schemaname, rv.relname) if rv is not None else ""
-
-
-def _names(parts: Iterable[ast.Node] | None) -> list[str]:
-    return [getattr(p, "sval", "") or "" for p in parts or ()]
-
-
-def _dotted(parts: Iterable[ast.Node] | None) -> str:
-    names = _names(parts)
-    if not names:
-        return ""
-    return qualify(names[-2] if len(names) > 1 else None, names[-1])
-
-
 def _on(name: str | None, table: str) -> str:
     return f"{name} on {table}"
 
 
 def _drop_name(kind: ObjectType | None, obj: object) -> str:
     if isinstance(obj, ast.ObjectWithArgs):
-        return _dotted(obj.objname)
+        return dotted(obj.objname)
     if isinstance(obj, ast.TypeName):
-        return _dotted(obj.names)
+        return dotted(obj.names)
     if isinstance(obj, ast.String):
         return obj.sval or ""
     parts = list(obj) if isinstance(obj, tuple) else []
     if kind in (ObjectType.OBJECT_POLICY, ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_RULE) and len(parts) >= 2:
-        return _on(getattr(parts[-1], "sval", ""), _dotted(parts[:-1]))
+        return _on(getattr(parts[-1], "sval", ""), dotted(parts[:-1]))
     if kind in (ObjectType.OBJECT_SCHEMA, ObjectType.OBJECT_EXTENSION):
         return getattr(parts[-1], "sval", "") if parts else ""
-    return _dotted(parts)
+    return dotted(parts)
 
 
 def _alter_table(node: ast.AlterTableStmt, out: Objects) -> None:
     kind = _kind(node.objtype) if node.objtype is not None else "table"
-    out.altered.append(ObjectRef(kind=kind, name=_rv(node.relation)))
-    table = _rv(node.relation)
+    out.altered.append(ObjectRef(kind=kind, name=rangevar_name(node.relation)))
+    table = rangevar_name(node.relation)
     for cmd in node.cmds or ():
         if not isinstance(cmd, ast.AlterTableCmd):
             continue
@@ -95,27 +79,27 @@ def statement_objects(stmt: Statement) -> Objects:
     node = stmt.node
     match node:
         case ast.CreateStmt():
-            out.created.append(ObjectRef(kind="table", name=_rv(node.relation)))
+            out.created.append(ObjectRef(kind="table", name=rangevar_name(node.relation)))
         case ast.CreateTableAsStmt(into=ast.IntoClause(rel=rv)):
             kind = "materialized view" if node.objtype == ObjectType.OBJECT_MATVIEW else "table"
-            out.created.append(ObjectRef(kind=kind, name=_rv(rv)))
+            out.created.append(ObjectRef(kind=kind, name=rangevar_name(rv)))
         case ast.ViewStmt():
-            out.created.append(ObjectRef(kind="view", name=_rv(node.view)))
+            out.created.append(ObjectRef(kind="view", name=rangevar_name(node.view)))
         case ast.IndexStmt():
             schema = node.relation.schemaname if node.relation is not None else None
             out.created.append(ObjectRef(kind="index", name=qualify(schema, node.idxname or "(unnamed)")))
         case ast.CreateFunctionStmt():
             kind = "procedure" if node.is_procedure else "function"
-            out.created.append(ObjectRef(kind=kind, name=_dotted(node.funcname)))
+            out.created.append(ObjectRef(kind=kind, name=dotted(node.funcname)))
         case ast.AlterFunctionStmt():
-            name = _dotted(node.func.objname if node.func else ())
+            name = dotted(node.func.objname if node.func else ())
             out.altered.append(ObjectRef(kind=_kind(node.objtype), name=name))
         case ast.CreatePolicyStmt():
-            out.created.append(ObjectRef(kind="policy", name=_on(node.policy_name, _rv(node.table))))
+            out.created.append(ObjectRef(kind="policy", name=_on(node.policy_name, rangevar_name(node.table))))
         case ast.AlterPolicyStmt():
-            out.altered.append(ObjectRef(kind="policy", name=_on(node.policy_name, _rv(node.table))))
+            out.altered.append(ObjectRef(kind="policy", name=_on(node.policy_name, rangevar_name(node.table))))
         case ast.CreateTrigStmt():
-            out.created.append(ObjectRef(kind="trigger", name=_on(node.trigname, _rv(node.relation))))
+            out.created.append(ObjectRef(kind="trigger", name=_on(node.trigname, rangevar_name(node.relation))))
         case ast.CreateSchemaStmt():
             out.created.append(ObjectRef(kind="schema", name=node.schemaname or ""))
         case ast.CreateExtensionStmt():
@@ -123,17 +107,17 @@ def statement_objects(stmt: Statement) -> Objects:
         case ast.AlterExtensionStmt():
             out.altered.append(ObjectRef(kind="extension", name=node.extname or ""))
         case ast.CreateSeqStmt():
-            out.created.append(ObjectRef(kind="sequence", name=_rv(node.sequence)))
+            out.created.append(ObjectRef(kind="sequence", name=rangevar_name(node.sequence)))
         case ast.AlterSeqStmt():
-            out.altered.append(ObjectRef(kind="sequence", name=_rv(node.sequence)))
+            out.altered.append(ObjectRef(kind="sequence", name=rangevar_name(node.sequence)))
         case ast.CreateEnumStmt():
-            out.created.append(ObjectRef(kind="type", name=_dotted(node.typeName)))
+            out.created.append(ObjectRef(kind="type", name=dotted(node.typeName)))
         case ast.AlterEnumStmt():
-            out.altered.append(ObjectRef(kind="type", name=_dotted(node.typeName)))
+            out.altered.append(ObjectRef(kind="type", name=dotted(node.typeName)))
         case ast.CompositeTypeStmt():
-            out.created.append(ObjectRef(kind="type", name=_rv(node.typevar)))
+            out.created.append(ObjectRef(kind="type", name=rangevar_name(node.typevar)))
         case ast.CreateDomainStmt():
-            out.created.append(ObjectRef(kind="domain", name=_dotted(node.domainname)))
+            out.created.append(ObjectRef(kind="domain", name=dotted(node.domainname)))
         case ast.CreateRoleStmt():
             out.created.append(ObjectRef(kind="role", name=node.role or ""))
         case ast.AlterTableStmt():
@@ -141,7 +125,7 @@ def statement_objects(stmt: Statement) -> Objects:
         case ast.RenameStmt():
             kind = _kind(node.renameType)
             if node.relation is not None:
-                target = _rv(node.relation)
+                target = rangevar_name(node.relation)
                 if node.renameType in (ObjectType.OBJECT_COLUMN, ObjectType.OBJECT_TABCONSTRAINT,
                                        ObjectType.OBJECT_POLICY, ObjectType.OBJECT_TRIGGER):
                     out.altered.append(ObjectRef(kind=_kind(node.relationType) if node.relationType else "table",
@@ -152,7 +136,8 @@ def statement_objects(stmt: Statement) -> Objects:
             else:
                 out.altered.append(ObjectRef(kind=kind, name=_drop_name(node.renameType, node.object)))
         case ast.AlterObjectSchemaStmt():
-            name = _rv(node.relation) if node.relation is not None else _drop_name(node.objectType, node.object)
+            name = (rangevar_name(node.relation) if node.relation is not None
+                    else _drop_name(node.objectType, node.object))
             out.altered.append(ObjectRef(kind=_kind(node.objectType), name=name))
         case ast.DropStmt():
             kind = _kind(node.removeType)
@@ -161,7 +146,7 @@ def statement_objects(stmt: Statement) -> Objects:
         case ast.TruncateStmt():
             for rv in node.relations or ():
                 if isinstance(rv, ast.RangeVar):
-                    out.altered.append(ObjectRef(kind="table", name=_rv(rv)))
+                    out.altered.append(ObjectRef(kind="table", name=rangevar_name(rv)))
         case ast.RefreshMatViewStmt():
-            out.altered.append(ObjectRef(kind="materialized view", name=_rv(node.relation)))
+            out.altered.append(ObjectRef(kind="materialized view", name=rangevar_name(node.relation)))
     return out

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from ..analyze import analyze_document, dependency_graph
 from ..config import Settings
-from ..lint import apply_order, build_model, select_files
-from ..models import AnalyzeReport, FileKind, Finding, SqlFile
+from ..models import AnalyzeReport, Finding, SqlFile
 from ..parse import parse_file
 from ..project import Project
+from ..schema import applied_files, build_model, select_files
 
 
 def _targets(project: Project, paths: Iterable[Path] | None) -> tuple[list[SqlFile], list[Finding]]:
@@ -30,10 +30,7 @@ def analyze(settings: Settings, project: Project, paths: Iterable[Path] | None =
     the database (files outside the project named in ``paths`` are applied after it)."""
     t0 = time.perf_counter()
     targets, problems = _targets(project, list(paths) if paths is not None else None)
-    order = apply_order(project)
-    in_order = {f.path for f in order}
-    extras = [f for f in targets if f.path not in in_order and f.kind == FileKind.MIGRATION]
-    applied = [*order, *extras]
+    applied = applied_files(project, targets)
     docs = {f.path: parse_file(f) for f in [*applied, *targets]}
     t1 = time.perf_counter()
 

@@ -18,7 +18,7 @@ from ..models import FileKind, Severity, SqlFile
 from ..parse import SqlDocument, Statement, created_names
 
 if TYPE_CHECKING:
-    from ._schema import SchemaModel
+    from ..schema import SchemaModel
 
 
 class Category(StrEnum):

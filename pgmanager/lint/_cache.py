@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from ..models import Finding
+from ..schema import SchemaModel
 from ._ignores import Ignore
-from ._schema import SchemaModel
 
 MAX_ENTRIES = 20_000
 
@@ -124,7 +124,7 @@ class SnapshotStore:
         try:
             with open(self.folder / f"{key}.pickle", "rb") as fh:
                 model = pickle.load(fh)
-        except (OSError, pickle.PickleError, EOFError, AttributeError, TypeError, ValueError):
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
             return None  # a damaged or outdated snapshot: replay instead
         self.used.add(key)
         return model if isinstance(model, SchemaModel) else None

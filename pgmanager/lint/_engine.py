@@ -16,16 +16,14 @@ from typing import Any
 
 from .. import __version__
 from ..config import Settings
-from ..errors import InputError
 from ..models import FileKind, Finding, Severity, SqlFile
 from ..parse import SqlDocument, parse_file
-from ..project import Project, read_sql_file
+from ..project import Project
+from ..schema import Replay, SchemaModel, applied_files, select_files
 from ._base import FileContext, Fix, ProjectContext, Rule, Violation, registry
 from ._cache import LintCache, SnapshotStore
 from ._config import LintConfig
 from ._ignores import UNUSED_IGNORE, Ignore, apply_ignores, ignores_of
-from ._replay import Replay
-from ._schema import SchemaModel
 
 StyleRunner = Callable[[list[SqlFile]], dict[str, list[Finding]]]
 _PARSE_PROBLEMS_REPLACED = {"transaction-control"}  # said better by transaction-nesting / ban-uncommitted-transaction
@@ -47,52 +45,15 @@ class LintOutcome:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
-def apply_order(project: Project) -> list[SqlFile]:
-    """Files in the order migrate applies them: auth emulation, migrations, repeatables."""
-    head = [project.auth_emulation] if project.auth_emulation is not None else []
-    return [*head, *project.migrations, *project.repeatables]
-
-
 def ruleset_version() -> str:
-    """Changes whenever a rule or the engine changes: the code of pgmanager.lint and parse."""
+    """Changes whenever a rule or the engine changes: the code of pgmanager.lint, schema and parse."""
     h = hashlib.sha256(__version__.encode())
     base = Path(__file__).resolve().parent
-    for path in sorted([*base.rglob("*.py"), *(base.parent / "parse").glob("*.py")]):
+    for path in sorted([*base.rglob("*.py"), *(base.parent / "schema").glob("*.py"),
+                        *(base.parent / "parse").glob("*.py")]):
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
-
-
-def select_files(project: Project, paths: Iterable[Path] | None) -> tuple[list[SqlFile], list[Finding]]:
-    """The files to report on: all of the project, or those under ``paths``.
-
-    A path outside the project's folders is linted as a new migration applied after the project.
-    """
-    everything = [*apply_order(project), *project.rollbacks.values(), *([project.seed] if project.seed else [])]
-    if paths is None:
-        return everything, list(project.problems)
-    by_path = {f.path: f for f in everything}
-    chosen: dict[Path, SqlFile] = {}
-    problems: list[Finding] = []
-    for raw in paths:
-        path = Path(raw).resolve()
-        if not path.exists():
-            raise InputError("no such file or folder", where=str(raw))
-        candidates = sorted(path.rglob("*.sql")) if path.is_dir() else [path]
-        for c in candidates:
-            if c in by_path:
-                chosen[c] = by_path[c]
-                continue
-            known = next((p for p in project.problems if project.root / p.file == c or p.file == str(c)), None)
-            if known is not None:
-                problems.append(known)
-                continue
-            result = read_sql_file(c, project.root, FileKind.MIGRATION)
-            if isinstance(result, Finding):
-                problems.append(result)
-            else:
-                chosen[c] = result
-    return list(chosen.values()), problems
 
 
 class Linter:
@@ -164,10 +125,7 @@ class Linter:
         targets, problems = select_files(self.project, paths)
         out.files = targets
         target_paths = {f.path for f in targets}
-        order = apply_order(self.project)
-        order_paths = {f.path for f in order}
-        extra = [f for f in targets if f.path not in order_paths and f.kind == FileKind.MIGRATION]
-        applied = [*order, *extra]
+        applied = applied_files(self.project, targets)
 
         per_file: dict[str, list[Finding]] = {}
         ignores: dict[str, list[Ignore]] = {}

@@ -16,7 +16,7 @@ from pglast.enums import ObjectType
 from ..analyze import lock_rank, statement_locks
 from ..errors import InputError, PlanError
 from ..models import Drift, FileKind, Finding, HistoryRow, Plan, SqlFile, Step, StepAction
-from ..parse import SqlDocument, Statement, created_names, parse_file, qualify, statement_references, used_names
+from ..parse import SqlDocument, Statement, created_names, dotted, parse_file, statement_references, used_names
 from ..project import Project, checksum, normalize
 
 # statement checksum, "running" or "done": what an interrupted non-transactional migration got through
@@ -105,13 +105,8 @@ _SHAPE = (ast.AlterTableStmt, ast.RenameStmt, ast.DropStmt)
 def _dropped_functions(node: ast.Node) -> set[str]:
     if isinstance(node, ast.DropStmt) and node.removeType in (ObjectType.OBJECT_FUNCTION,
                                                               ObjectType.OBJECT_PROCEDURE):
-        return {qualify(*_split(o.objname)) for o in node.objects or () if isinstance(o, ast.ObjectWithArgs)}
+        return {dotted(o.objname) for o in node.objects or () if isinstance(o, ast.ObjectWithArgs)}
     return set()
-
-
-def _split(parts: tuple[ast.Node, ...] | None) -> tuple[str | None, str | None]:
-    names = [getattr(p, "sval", None) for p in parts or ()]
-    return (names[-2] if len(names) > 1 else None), (names[-1] if names else None)
 
 
 def changed_names(doc: SqlDocument) -> set[str]:

@@ -22,17 +22,10 @@ from typing import TYPE_CHECKING, Any
 import pglast
 from pglast import ast
 
+from ._names import dotted, qualify, rangevar_name
+
 if TYPE_CHECKING:
     from ._document import Statement
-
-
-def qualify(schema: str | None, name: str | None, default_schema: str = "public") -> str:
-    return f"{schema or default_schema}.{name}"
-
-
-def _dotted(parts: Iterable[ast.Node] | None) -> str:
-    names = [getattr(p, "sval", "") or "" for p in parts or ()]
-    return qualify(names[-2] if len(names) > 1 else None, names[-1]) if names else ""
 
 
 def created_names(node: ast.Node) -> set[str]:
@@ -41,9 +34,9 @@ def created_names(node: ast.Node) -> set[str]:
         case ast.ViewStmt(view=ast.RangeVar() as rv) | ast.CreateTableAsStmt(
             into=ast.IntoClause(rel=ast.RangeVar() as rv)
         ) | ast.CreateStmt(relation=ast.RangeVar() as rv):
-            return {qualify(rv.schemaname, rv.relname)}
+            return {rangevar_name(rv)}
         case ast.CreateFunctionStmt(funcname=parts):
-            return {_dotted(parts)}
+            return {dotted(parts)}
     return set()
 
 
@@ -328,7 +321,7 @@ class _Collector:
             scope.add_other(alias.aliasname if isinstance(alias, ast.Alias) else None)
 
     def mention(self, rv: ast.RangeVar, scope: _Scope) -> None:
-        self.mentions[qualify(rv.schemaname, rv.relname)] = None
+        self.mentions[rangevar_name(rv)] = None
 
     def with_clause(self, wc: ast.WithClause | None, scope: _Scope) -> None:
         if wc is None:
@@ -477,7 +470,7 @@ class _Collector:
             self.cols_read[(found, col)] = None
 
     def call(self, node: ast.FuncCall, scope: _Scope) -> None:
-        self.functions[_dotted(node.funcname)] = None
+        self.functions[dotted(node.funcname)] = None
         self.fields(node, scope, skip=("funcname",))
 
     # statements
@@ -494,7 +487,7 @@ class _Collector:
         if rv is not None:
             if not created:
                 self.mention(rv, own)
-            own.add_relation(rv.relname or "", qualify(rv.schemaname, rv.relname), bare=True)
+            own.add_relation(rv.relname or "", rangevar_name(rv), bare=True)
         return own
 
     def create_table(self, node: ast.CreateStmt, scope: _Scope) -> None:
@@ -512,7 +505,7 @@ class _Collector:
         self.walk(node.with_check, own)
 
     def trigger(self, node: ast.CreateTrigStmt, scope: _Scope) -> None:
-        self.functions[_dotted(node.funcname)] = None
+        self.functions[dotted(node.funcname)] = None
         own = _Scope(scope)
         own.names.update(new=None, old=None)
         self.fields(node, own, skip=("funcname",))
@@ -520,7 +513,7 @@ class _Collector:
     def truncate(self, node: ast.TruncateStmt, scope: _Scope) -> None:
         for rv in node.relations or ():
             if isinstance(rv, ast.RangeVar):
-                self.writes[qualify(rv.schemaname, rv.relname)] = None
+                self.writes[rangevar_name(rv)] = None
 
     def function(self, node: ast.CreateFunctionStmt, scope: _Scope) -> None:
         params = frozenset(p.name for p in node.parameters or () if isinstance(p, ast.FunctionParameter) and p.name)

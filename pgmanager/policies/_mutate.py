@@ -19,7 +19,7 @@ from pglast.stream import RawStream
 from psycopg import sql
 
 from ..models import SqlFile
-from ..parse import parse_file
+from ..parse import parse_file, rangevar_name
 
 
 @dataclass(frozen=True)
@@ -78,11 +78,6 @@ def _column(node: Any) -> str | None:
     return str(node.fields[-1].sval)
 
 
-def _table_name(stmt: Any) -> str:
-    rv = stmt.table
-    return f"{rv.schemaname or 'public'}.{rv.relname}"
-
-
 def _expr_mutations(stmt: Any, clause: str, uuid_columns: list[str]) -> Iterator[tuple[str, Any]]:
     expr = getattr(stmt, clause)
     if expr is None:
@@ -139,7 +134,7 @@ def mutants(files: list[SqlFile], uuid_columns: dict[str, list[str]]) -> list[Mu
             node: Any = stmt.node
             if _kind(node) != "CreatePolicyStmt":
                 continue
-            table = _table_name(node)
+            table = rangevar_name(node.table)
 
             def add(mutation: str, create: Any, display: str = file.display,
                     line: int = stmt.line, policy: str = str(node.policy_name), table: str = table) -> None:

@@ -17,6 +17,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..config import Settings
 from ..errors import InputError
+from ..parse import qualify_name
+from ..project import display_path
 from ._identity import Identity
 
 SPEC_FOLDER = "tests"  # inside the policies folder
@@ -190,10 +192,6 @@ _TOP_KEYS = ("users", "matrix", "table", "oracle", "fixtures", "cases", "world",
 _CASE_KEYS = ("name", "as", "sql", "setup", "fixtures", "commit", "ordered", *EXPECTATIONS)
 
 
-def _qualify(name: str) -> str:
-    return name if "." in name else f"public.{name}"
-
-
 def load_specs(settings: Settings, folder: Path | None = None) -> SpecSuite:
     """Read every ``*.yaml`` / ``*.yml`` of the spec folder (policies/tests by default)."""
     folder = folder or settings.path(settings.policies) / SPEC_FOLDER
@@ -203,7 +201,7 @@ def load_specs(settings: Settings, folder: Path | None = None) -> SpecSuite:
     paths = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
     raw: list[tuple[_Reader, Path, dict[str, tuple[Node, Node]]]] = []
     for path in paths:
-        display = _display(path, settings.root)
+        display = display_path(path, settings.root)
         reader = _Reader(display)
         text = read_text(path, display, "spec")
         try:
@@ -259,13 +257,6 @@ def read_text(path: Path, display: str, what: str) -> str:
     return text
 
 
-def _display(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
 def _read_identities(r: _Reader, top: dict[str, tuple[Node, Node]], suite: SpecSuite) -> None:
     if "users" in top:
         for name, (key, val) in r.mapping(top["users"][1], "users").items():
@@ -290,7 +281,7 @@ def _read_body(r: _Reader, path: Path, top: dict[str, tuple[Node, Node]], suite:
                 raise r.error(val, f"matrix.{name}: unknown user {suite.matrix[name]!r} (declare it under users:)")
     fixtures = _fixtures(r, path, top["fixtures"][1], settings) if "fixtures" in top else []
     suite.fixtures[r.display] = fixtures
-    table = _qualify(r.text(top["table"][1], "table")) if "table" in top else None
+    table = qualify_name(r.text(top["table"][1], "table")) if "table" in top else None
     if "oracle" in top:
         if table is None:
             raise r.error(top["oracle"][0], "an oracle needs the table it describes (table: schema.name)")
@@ -316,7 +307,7 @@ def _read_body(r: _Reader, path: Path, top: dict[str, tuple[Node, Node]], suite:
                 for cmd in r.texts(m["commands"][1], "commands"):
                     if cmd.lower() not in COMMANDS:
                         raise r.error(m["commands"][1], f"unknown command {cmd!r} (select, insert, update, delete)")
-                    suite.denials.append(IntendedDenial(_qualify(r.text(m["table"][1], "table")), role,
+                    suite.denials.append(IntendedDenial(qualify_name(r.text(m["table"][1], "table")), role,
                                                         cmd.upper(), reason))
     if "equivalent_mutants" in top:
         for node in r.sequence(top["equivalent_mutants"][1], "equivalent_mutants"):
@@ -337,7 +328,7 @@ def _fixtures(r: _Reader, spec: Path, node: Node, settings: Settings) -> list[st
             path = settings.path(name)
         if not path.is_file():
             raise r.error(n, f"fixture {name!r} not found (relative to the spec file or the project root)")
-        out.append(read_text(path, _display(path, settings.root), "fixture").removeprefix("\ufeff"))
+        out.append(read_text(path, display_path(path, settings.root), "fixture").removeprefix("\ufeff"))
     return out
 
 
@@ -430,7 +421,7 @@ def _world(r: _Reader, node: Node) -> World:
             raise r.error(tnode, "a world table needs table: and columns:")
         cols = {name: _generator(r, val, name) for name, (_, val) in r.mapping(t["columns"][1], "columns").items()}
         tables.append(WorldTable(
-            _qualify(r.text(t["table"][1], "table")), cols,
+            qualify_name(r.text(t["table"][1], "table")), cols,
             r.integer(t["max"][1], "max", 0) if "max" in t else 3,
             r.boolean(t["per_user"][1], "per_user") if "per_user" in t else False))
     return World(r.display, users, tuple(tables))

@@ -10,10 +10,11 @@ import pytest
 from pgmanager import api
 from pgmanager.config import Settings, load_settings
 from pgmanager.errors import ConfigError
-from pgmanager.lint import LintConfig, build_model
+from pgmanager.lint import LintConfig
 from pgmanager.lint.docs import main as docs_main
 from pgmanager.parse import parse_file
 from pgmanager.project import load_project
+from pgmanager.schema import apply_order, build_model
 
 from ._harness import ROOT, lint_text
 
@@ -32,7 +33,7 @@ def test_repository_sql_is_clean_under_the_ast_rules() -> None:
 def test_schema_model_is_project_aware() -> None:
     settings = load_settings(ROOT)
     project = load_project(settings)
-    docs = [parse_file(f) for f in [project.auth_emulation, *project.migrations, *project.repeatables] if f]
+    docs = [parse_file(f) for f in apply_order(project)]
     model = build_model(docs)
     files = model.tables["public.files"]
     assert files.rls_enabled and files.rls_enabled_in and files.rls_enabled_in[0].startswith("policies/")

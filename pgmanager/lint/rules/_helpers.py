@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import AlterTableType
 
-from .._schema import range_name, type_name
+from ...parse import rangevar_name
 
 __all__ = ["added_columns", "added_constraints", "alter_cmds", "column_type", "constraints_of", "defined_columns",
-           "in_case_of", "is_new_table", "keyword_end", "range_name", "type_name"]
+           "in_case_of", "is_new_table", "keyword_end"]
 
 
 def alter_cmds(node: ast.Node, *subtypes: AlterTableType) -> Iterator[ast.AlterTableCmd]:
@@ -33,7 +33,7 @@ def is_new_table(rv: ast.RangeVar | None, stmt: object, ctx: object) -> bool:
     """Whether the table was created earlier in the same file (so it is empty and unseen by others)."""
     if rv is None:
         return False
-    return range_name(rv) in ctx.created_before(stmt)  # type: ignore[attr-defined]
+    return rangevar_name(rv) in ctx.created_before(stmt)  # type: ignore[attr-defined]
 
 
 def constraints_of(col: ast.ColumnDef) -> Iterator[ast.Constraint]:

@@ -11,9 +11,9 @@ from pglast.enums import BoolExprType
 from pglast.parser import scan
 
 from ...models import FileKind, SqlFile
-from ...parse import Statement, qualify
+from ...parse import Statement, rangevar_name
+from ...schema import PolicyInfo, SchemaModel, TableInfo, Where
 from .._base import ProjectContext, Violation
-from .._schema import PolicyInfo, SchemaModel, TableInfo, Where
 
 POLICY_KINDS = frozenset({FileKind.MIGRATION, FileKind.POLICY, FileKind.VIEW})
 """Files where a CREATE / ALTER POLICY can stand and will be applied."""
@@ -246,7 +246,7 @@ def _aliases(from_clause: Iterable[ast.Node] | None) -> dict[str, str]:
 
     def walk(node: ast.Node | None) -> None:
         if isinstance(node, ast.RangeVar):
-            full = qualify(node.schemaname, node.relname)
+            full = rangevar_name(node)
             alias = node.alias.aliasname if node.alias is not None else None
             out[alias or node.relname or ""] = full
             out.setdefault(full, full)

@@ -7,9 +7,8 @@ from collections.abc import Iterable
 from pglast import ast
 from pglast.enums import ObjectType
 
-from ...parse import Statement
+from ...parse import Statement, dotted
 from .._base import Category, FileContext, Rule, Violation
-from .._schema import dotted
 
 
 class BanDropTable(Rule):

@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from pglast import ast
 from pglast.enums import AlterTableType
 
-from ...parse import Statement
+from ...parse import Statement, rangevar_name
+from ...schema import type_name
 from .._base import Category, FileContext, Rule, Violation
-from .._schema import type_name
-from ._helpers import alter_cmds, is_new_table, range_name
+from ._helpers import alter_cmds, is_new_table
 
 _VARCHAR = re.compile(r"^varchar(?:\((\d+)\))?$")
 
@@ -49,7 +49,7 @@ class ChangingColumnType(Rule):
         rv = getattr(stmt.node, "relation", None)
         if is_new_table(rv, stmt, ctx):
             return
-        table = ctx.schema.table(range_name(rv)) if rv is not None else None
+        table = ctx.schema.table(rangevar_name(rv)) if rv is not None else None
         for cmd in alter_cmds(stmt.node, AlterTableType.AT_AlterColumnType):
             new = type_name(cmd.def_.typeName) if isinstance(cmd.def_, ast.ColumnDef) else ""
             col = table.columns.get(cmd.name or "") if table is not None else None

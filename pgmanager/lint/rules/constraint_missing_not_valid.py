@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
+from ...parse import rangevar_name
 from .._base import Category, FileContext, Rule, Violation
-from ._helpers import added_constraints, alter_cmds, is_new_table, range_name
+from ._helpers import added_constraints, alter_cmds, is_new_table
 
 
 class ConstraintMissingNotValid(Rule):
@@ -36,7 +37,7 @@ class ConstraintMissingNotValid(Rule):
             rv = getattr(stmt.node, "relation", None)
             if not isinstance(stmt.node, ast.AlterTableStmt) or is_new_table(rv, stmt, ctx):
                 continue
-            table = range_name(rv)
+            table = rangevar_name(rv)
             for c in added_constraints(stmt.node):
                 if c.contype != ConstrType.CONSTR_CHECK:
                     continue

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from pglast import ast
 
 from ...models import Severity, SqlFile
+from ...schema import IndexInfo, TableInfo, deparse
 from .._base import Category, ProjectContext, Rule, Violation
-from .._schema import IndexInfo, TableInfo, deparse
 from ._security_helpers import StatementIndex, report_at, statement_at, statement_index
 
 Signature = tuple[str, tuple[tuple[str, ...], ...], str | None]

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from pglast import ast
 from pglast.enums import ObjectType
 
-from ...parse import Statement
+from ...parse import Statement, rangevar_name
 from .._base import Category, FileContext, Rule, Violation
-from ._helpers import is_new_table, range_name
+from ._helpers import is_new_table
 
 
 class RenamingTable(Rule):
@@ -33,5 +33,5 @@ class RenamingTable(Rule):
         node = stmt.node
         if (isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_TABLE
                 and not is_new_table(node.relation, stmt, ctx)):
-            yield Violation(f"renaming table {range_name(node.relation)} to {node.newname!r} breaks clients using "
+            yield Violation(f"renaming table {rangevar_name(node.relation)} to {node.newname!r} breaks clients using "
                             "the old name", stmt)

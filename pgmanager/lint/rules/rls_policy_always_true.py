@@ -7,19 +7,19 @@ from collections.abc import Iterable
 from pglast import ast
 
 from ...models import Severity
-from ...parse import Statement
+from ...parse import Statement, rangevar_name
 from .._base import Category, FileContext, Rule, Violation
-from .._schema import range_name
 from ._security_helpers import BYPASS_ROLES, POLICY_KINDS, is_true_constant, policy_nodes
 
 
 def _created_as(node: ast.AlterPolicyStmt, stmt: Statement, ctx: FileContext) -> tuple[str, set[str]]:
     """(command, roles) of the policy an ALTER POLICY changes: created earlier in this file or before it."""
-    table = range_name(node.table)
+    table = rangevar_name(node.table)
     pos = next((i for i, s in enumerate(ctx.doc.statements) if s is stmt), 0)
     for earlier in reversed(ctx.doc.statements[:pos]):
         n = earlier.node
-        if isinstance(n, ast.CreatePolicyStmt) and n.policy_name == node.policy_name and range_name(n.table) == table:
+        if (isinstance(n, ast.CreatePolicyStmt) and n.policy_name == node.policy_name
+                and rangevar_name(n.table) == table):
             return n.cmd_name or "all", {getattr(r, "rolename", None) or "public" for r in n.roles or ()}
     known = next((p for p in ctx.schema.policies if p.table == table and p.name == node.policy_name), None)
     if known is None:

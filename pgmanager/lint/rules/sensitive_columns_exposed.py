@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ...models import Severity, SqlFile
+from ...schema import TableInfo, ViewInfo
 from .._base import Category, ProjectContext, Rule, Violation
-from .._schema import TableInfo, ViewInfo
 from ._security_helpers import applies_to, is_exposed, is_sensitive_column, report_at, view_columns, view_query
 
 

@@ -1,20 +1,34 @@
 """The schema model at a position of the apply order, replayed on demand.
 
 Positions only move forward during a run. When a snapshot of a later position exists, it is loaded
-instead of parsing and replaying the files before it; the engine saves snapshots at a few positions
-where an edit is likely to follow (before the newest migration, before the repeatables, the end).
+instead of parsing and replaying the files before it; the caller (lint's engine) keeps snapshots at a
+few positions where an edit is likely to follow (before the newest migration, before the repeatables).
 """
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from ..models import SqlFile
 from ..parse import parse_file
-from ._cache import SnapshotStore
-from ._schema import SchemaModel
+from ._model import SchemaModel
+
+
+class Snapshots(Protocol):
+    """Where saved models are kept, by the key of the state they hold (lint keeps them in its cache)."""
+
+    used: set[str]
+    """Keys read or written in this run (the rest may be pruned)."""
+
+    def has(self, key: str) -> bool: ...
+
+    def load(self, key: str) -> SchemaModel | None: ...
+
+    def save(self, key: str, model: SchemaModel) -> None: ...
 
 
 class Replay:
-    def __init__(self, applied: list[SqlFile], chains: list[str], snapshots: SnapshotStore | None,
+    def __init__(self, applied: list[SqlFile], chains: list[str], snapshots: Snapshots | None,
                  points: set[int]) -> None:
         self.applied = applied
         self.chains = chains
