@@ -7,8 +7,8 @@ Peers, measured in the same run on the same server (a throwaway local cluster):
   psycopg per file   one connection, one transaction per file, statement by statement
   yoyo apply         yoyo-migrations 9 `yoyo apply --batch` (postgresql+psycopg://)
   pgmanager migrate  `python -m pgmanager migrate` as a user runs it (process start included), and the
-                     same in-process (api.migrate: the engine alone, without interpreter start and imports)
-Then `pgmanager plan` against the database where all 200 are applied (CLI, and api.plan in-process).
+                     same in-process (api.migrating.migrate: the engine alone, without interpreter start and imports)
+Then `pgmanager plan` against the database where all 200 are applied (CLI, and api.migrating.plan in-process).
 Prints seconds and the ratio of each to psql.
 """
 
@@ -173,16 +173,16 @@ def main() -> None:
             run([sys.executable, "-m", "pgmanager", "plan", "-C", str(work), "--dsn", box.dsn("b_pgm")], env)
 
         def migrate_in_process() -> None:
-            from pgmanager import api
+            from pgmanager.api import inputs, migrating
 
-            settings, project = api.load(work)
-            api.migrate(settings, project, box.dsn("b_pgm_inproc"))
+            settings, project = inputs.load(work)
+            migrating.migrate(settings, project, box.dsn("b_pgm_inproc"))
 
         def plan_in_process() -> None:
-            from pgmanager import api
+            from pgmanager.api import inputs, migrating
 
-            settings, project = api.load(work)
-            api.plan(settings, project, box.dsn("b_pgm"))
+            settings, project = inputs.load(work)
+            migrating.plan(settings, project, box.dsn("b_pgm"))
 
         # Rounds interleave the peers so that a busy machine slows them alike; the best of each is kept.
         for r in range(args.repeat):
@@ -191,9 +191,9 @@ def main() -> None:
             if has_yoyo:
                 measure("yoyo apply --batch", lambda: fresh_db(admin, "b_yoyo"), yoyo)
             measure("pgmanager migrate", lambda: fresh_db(admin, "b_pgm"), pgmanager)
-            measure("  of which in-process api.migrate", lambda: fresh_db(admin, "b_pgm_inproc"), migrate_in_process)
+            measure("  of which in-process migrate", lambda: fresh_db(admin, "b_pgm_inproc"), migrate_in_process)
             measure("pgmanager plan (all applied)", lambda: None, plan)
-            measure("  of which in-process api.plan", lambda: None, plan_in_process)
+            measure("  of which in-process plan", lambda: None, plan_in_process)
             print(f"  round {r + 1}: " + ", ".join(f"{k.strip()} {v[-1]:.2f}" for k, v in times.items()), flush=True)
         results = {k: min(v) for k, v in times.items()}
         with psycopg.connect(box.dsn("b_pgm")) as conn:

@@ -25,7 +25,7 @@ import psycopg
 from corpus import write_corpus
 from psycopg import sql
 
-from pgmanager import api
+from pgmanager.api import building, inputs
 from pgmanager.sandbox import LocalCluster, LocalProvider, Sandbox, find_local_bindir, open_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,8 +41,8 @@ def median_ms(fn: Callable[[], object], runs: int) -> float:
 
 
 def measure(label: str, project_root: Path, box: Sandbox, runs: int) -> dict[str, float]:
-    settings, project = api.load(project_root)  # the corpus has no seed file; the project's seed is loaded
-    migrator = api.project_migrator(settings, project)
+    settings, project = inputs.load(project_root)  # the corpus has no seed file; the project's seed is loaded
+    migrator = building.project_migrator(settings, project)
     template = box.template(migrator)
     out: dict[str, float] = {}
 
@@ -80,7 +80,7 @@ def measure(label: str, project_root: Path, box: Sandbox, runs: int) -> dict[str
         name = "bench_" + secrets.token_hex(4)
         with psycopg.connect(box.dsn(), autocommit=True) as conn:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-        api.build_database(settings, project, box.dsn(name), seed=True)
+        building.build_database(settings, project, box.dsn(name), seed=True)
         box.drop(name)
 
     out["fresh apply"] = median_ms(fresh_apply, max(2, runs // 2))
@@ -90,7 +90,7 @@ def measure(label: str, project_root: Path, box: Sandbox, runs: int) -> dict[str
         def new_cluster() -> None:
             cluster = LocalCluster.create(bindir)
             try:
-                api.build_database(settings, project, cluster.dsn(), seed=True)
+                building.build_database(settings, project, cluster.dsn(), seed=True)
             finally:
                 cluster.destroy()
 

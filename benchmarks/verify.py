@@ -23,7 +23,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pgmanager import api  # noqa: E402
+from pgmanager.api import building, inputs, verifying  # noqa: E402
 from pgmanager.models import VerifyReport  # noqa: E402
 from pgmanager.policies import Identity, act_as  # noqa: E402
 from pgmanager.sandbox import open_sandbox  # noqa: E402
@@ -33,8 +33,8 @@ QUERY = "select count(*) from public.projects"
 
 
 def full_verify(examples: int) -> VerifyReport:
-    settings, project = api.load(ROOT)
-    return api.verify(settings, project, mutate=True, examples=examples)
+    settings, project = inputs.load(ROOT)
+    return verifying.verify(settings, project, mutate=True, examples=examples)
 
 
 def rate(count: int, ms: float) -> str:
@@ -42,9 +42,9 @@ def rate(count: int, ms: float) -> str:
 
 
 def isolation(n: int) -> tuple[list[float], list[float], list[float]]:
-    settings, project = api.load(ROOT)
+    settings, project = inputs.load(ROOT)
     with open_sandbox(settings.sandbox) as box:
-        template = box.template(api.project_migrator(settings, project, seed=True))
+        template = box.template(building.project_migrator(settings, project, seed=True))
         shared = box.clone(template)
         rolled: list[float] = []
         bare: list[float] = []

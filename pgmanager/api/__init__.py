@@ -1,25 +1,13 @@
-"""The library: one plain function per command. Returns models, raises PgmError, never prints.
+"""The library: one plain function per command, in a module per job. Returns models, raises PgmError,
+never prints. The CLI calls these; so can any other front end.
 
-The CLI calls these functions, and so does any other front end. Each area keeps its
-functions in its own private module here; this package re-exports them, loading each on first use.
+- ``inputs``: ``load`` (settings and files, read once), ``findings``, ``require_clean``;
+- ``building``: ``build_database``, ``project_migrator`` (the sandbox's migrator for the project);
+- ``migrating``: ``plan``, ``migrate``, ``status``, ``history``, ``rollback``, ``repair``;
+- ``linting``: ``lint``, ``lint_rules``; ``analyzing``: ``analyze``;
+- ``verifying``: ``verify``; ``checking``: ``check`` (parse, lint, build, verify);
+- ``sandboxes``: ``sandbox_up``, ``sandbox_down``.
+
+Import what you use from its module (``from pgmanager.api.migrating import migrate``): a command loads
+only its own job's dependencies, so `pgmanager lint` never imports the database driver.
 """
-
-from typing import TYPE_CHECKING
-
-from .._lazy import lazy_exports
-
-if TYPE_CHECKING:
-    from ._analyze import analyze
-    from ._core import build_database, check, findings, load, project_migrator, require_clean, sandbox_down, sandbox_up
-    from ._lint import lint, lint_rules
-    from ._migrate import history, is_supabase, migrate, plan, repair, rollback, status
-    from ._verify import verify
-
-__getattr__, __all__ = lazy_exports(__name__, {
-    "._analyze": ("analyze",),
-    "._core": ("build_database", "check", "findings", "load", "project_migrator", "require_clean", "sandbox_down",
-               "sandbox_up"),
-    "._lint": ("lint", "lint_rules"),
-    "._migrate": ("history", "is_supabase", "migrate", "plan", "repair", "rollback", "status"),
-    "._verify": ("verify",),
-})

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .. import api
+from ..api import inputs
 from ..config import PROVIDERS, Settings, resolve_dsn
 from ..errors import EXIT_USAGE, ConfigError, PgmError
 from ..project import Project
@@ -70,7 +70,7 @@ def load(project_dir: Path | None, **overrides: Any) -> tuple[Settings, Project]
     if project_dir is not None and not project_dir.is_dir():
         what = "is not a folder" if project_dir.exists() else "does not exist"
         raise ConfigError(f"project folder {project_dir} {what}", where="-C/--project")
-    return api.load(project_dir, **overrides)
+    return inputs.load(project_dir, **overrides)
 
 
 def target_dsn(settings: Settings, dsn: str | None, target: str | None) -> str:

@@ -28,7 +28,7 @@ import psycopg
 from pglast import ast
 from psycopg import errors as pgerrors
 
-from ..analyze import lock_rank, statement_locks
+from ..analyze.locks import lock_rank, statement_locks
 from ..config import Settings
 from ..errors import DatabaseError
 from ..models import FileKind, Plan, Step, StepResult

@@ -13,7 +13,7 @@ from functools import cache
 from pglast import ast
 from pglast.enums import ObjectType
 
-from ..analyze import lock_rank, statement_locks
+from ..analyze.locks import lock_rank, statement_locks
 from ..errors import InputError, PlanError
 from ..models import Drift, FileKind, Finding, HistoryRow, Plan, SqlFile, Step, StepAction
 from ..parse import SqlDocument, Statement, created_names, dotted, parse_file, statement_references, used_names

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from ..analyze import LockInfo
+from ..analyze.locks import LockInfo
 from ..analyze.risk import DEFAULT_RATE_MB_S, MB
 from .session import error_line
 

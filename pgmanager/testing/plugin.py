@@ -25,7 +25,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from .. import api
+from ..api import building, inputs
 from ..config import Settings
 from ..policies import as_user
 from ..project import Project
@@ -90,8 +90,8 @@ def pgm_server(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
 @pytest.fixture(scope="session")
 def pgm_sandbox(request: pytest.FixtureRequest, pgm_server: Sandbox) -> BuiltProject:
     root = request.config.getoption("--pgm-project") or str(request.config.rootpath)
-    settings, project = api.load(Path(root))
-    template = pgm_server.template(api.project_migrator(settings, project, seed=True))
+    settings, project = inputs.load(Path(root))
+    template = pgm_server.template(building.project_migrator(settings, project, seed=True))
     return BuiltProject(pgm_server, settings, project, template)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pgmanager import api
+from pgmanager.api import inputs
 from pgmanager.config import Settings
 from pgmanager.models import FileKind, SqlFile
 from pgmanager.parse import SqlDocument, parse_file
@@ -28,7 +28,7 @@ def write_project(root: Path, files: dict[str, str], settings: str = "") -> tupl
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    return api.load(root)
+    return inputs.load(root)
 
 
 def doc_of(text: str, name: str = "20990101000000_case.sql") -> SqlDocument:

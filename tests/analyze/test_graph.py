@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pgmanager import api
+from pgmanager.api import analyzing
 
 from ._support import write_project
 
@@ -64,7 +64,7 @@ def _edges(tmp_path: Path) -> set[tuple[str, str, str]]:
         "policies/orders.sql": POLICY,
         "views/orders.sql": VIEW,
     })
-    report = api.analyze(settings, project)
+    report = analyzing.analyze(settings, project)
     assert report.findings == []
     return {(str(e.source), e.kind, str(e.target)) for e in report.edges}
 
@@ -96,7 +96,7 @@ def test_auth_emulation_functions_are_graph_nodes(tmp_path: Path) -> None:
         "migrations/20240101000000_init.sql": MIGRATION,
         "policies/orders.sql": POLICY,
     }, settings='auth_emulation = "sql/supabase_auth.sql"\n')
-    report = api.analyze(settings, project)
+    report = analyzing.analyze(settings, project)
     edges = {(str(e.source), e.kind, str(e.target)) for e in report.edges}
     assert ("policy owners read orders on public.orders", "calls", "function auth.uid") in edges
     # the auth emulation feeds the graph but is not itself listed as a migration

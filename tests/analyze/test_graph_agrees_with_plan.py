@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 
-from pgmanager import api
+from pgmanager.api import analyzing, migrating
 from pgmanager.migrate import order_repeatables, parse_all
 from pgmanager.parse import created_names
 
@@ -65,7 +65,7 @@ def _check_agreement(tmp_path: Path) -> tuple[list[str], set[tuple[str, str, str
     docs = parse_all(project.repeatables)
     order = order_repeatables(docs)
     creator = {name: file for file, doc in docs.items() for s in doc.statements for name in created_names(s.node)}
-    edges = api.analyze(settings, project).edges
+    edges = analyzing.analyze(settings, project).edges
     for e in edges:
         target_file = creator.get(e.target.name)
         if e.file in order and target_file in order and target_file != e.file:
@@ -92,7 +92,7 @@ def test_that_order_applies(tmp_path: Path, empty_db) -> None:
     settings, project = write_project(tmp_path, FILES, settings='auth_emulation = ""\nseed = ""\n')
     with psycopg.connect(empty_db.dsn, autocommit=True) as conn:
         conn.execute("do $$ begin create role authenticated; exception when duplicate_object then null; end $$")
-    result = api.migrate(settings, project, empty_db.dsn)
+    result = migrating.migrate(settings, project, empty_db.dsn)
     assert [s.file for s in result.steps][1:] == order_repeatables(parse_all(project.repeatables))
     with psycopg.connect(empty_db.dsn, autocommit=True) as conn:
         conn.execute("insert into public.orders values (1, 10, true), (2, 5, false)")
@@ -124,7 +124,7 @@ def test_functions_calling_each_other_across_files_are_no_cycle(tmp_path: Path, 
     settings, project = write_project(tmp_path, MUTUAL, settings='auth_emulation = ""\nseed = ""\n')
     order = order_repeatables(parse_all(project.repeatables))
     assert order == ["views/a_even.sql", "views/b_odd.sql"]  # the view's call of is_even is not in a body
-    api.migrate(settings, project, empty_db.dsn)
+    migrating.migrate(settings, project, empty_db.dsn)
     with psycopg.connect(empty_db.dsn, autocommit=True) as conn:
         conn.execute("insert into public.nodes values (1, null), (2, 1), (4, 2)")
         assert conn.execute("select array_agg(id order by id) from public.even_nodes").fetchone() == ([2, 4],)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pgmanager.analyze import analyze_document
+from pgmanager.analyze.migration import analyze_document
 
 from ._support import doc_of
 

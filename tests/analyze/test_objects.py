@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgmanager.analyze import statement_objects
+from pgmanager.analyze.objects import statement_objects
 
 from ._support import doc_of
 

@@ -1,4 +1,4 @@
-"""api.analyze on the repository's own SQL project, checked against the database it builds."""
+"""analyzing.analyze on the repository's own SQL project, checked against the database it builds."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from pgmanager import api
+from pgmanager.api import analyzing, inputs
 from pgmanager.errors import InputError
 from pgmanager.models import AnalyzeReport
 
@@ -17,8 +17,8 @@ APP_SCHEMAS = ("public", "private")
 
 @pytest.fixture(scope="module")
 def report() -> AnalyzeReport:
-    settings, project = api.load(ROOT)
-    return api.analyze(settings, project)
+    settings, project = inputs.load(ROOT)
+    return analyzing.analyze(settings, project)
 
 
 def _edges(report: AnalyzeReport, kind: str) -> set[tuple[str, str]]:
@@ -26,7 +26,7 @@ def _edges(report: AnalyzeReport, kind: str) -> set[tuple[str, str]]:
 
 
 def test_every_migration_and_repeatable_is_analyzed(report: AnalyzeReport) -> None:
-    _settings, project = api.load(ROOT)
+    _settings, project = inputs.load(ROOT)
     assert [f.file for f in report.files] == [f.display for f in [*project.migrations, *project.repeatables]]
     assert report.findings == []
     assert report.statements == sum(len(f.statements) for f in report.files) > 0
@@ -85,13 +85,13 @@ def test_graph_matches_the_built_database(report: AnalyzeReport, pgm_conn: psyco
 
 
 def test_paths_select_files_and_a_new_file_is_analyzed_after_the_project(tmp_path: Path) -> None:
-    settings, project = api.load(ROOT)
-    only = api.analyze(settings, project, [ROOT / "policies"])
+    settings, project = inputs.load(ROOT)
+    only = analyzing.analyze(settings, project, [ROOT / "policies"])
     assert [f.file for f in only.files] == [f.display for f in project.repeatables if f.display.startswith("policies/")]
     extra = tmp_path / "20991231000000_add_note.sql"
     extra.write_text("alter table public.projects add column note text;\n"
                      "create index concurrently idx_projects_note on public.projects (note);\n")
-    new = api.analyze(settings, project, [extra])
+    new = analyzing.analyze(settings, project, [extra])
     [fa] = new.files
     assert fa.kind == "migration" and not fa.transactional  # CONCURRENTLY: the file runs outside a transaction
     assert fa.risk == "medium" and [str(o) for o in fa.altered] == ["table public.projects"]
@@ -100,8 +100,8 @@ def test_paths_select_files_and_a_new_file_is_analyzed_after_the_project(tmp_pat
 
 
 def test_rollbacks_and_the_auth_emulation_are_analyzed_when_named() -> None:
-    settings, project = api.load(ROOT)
-    report = api.analyze(settings, project, [ROOT / "migrations", ROOT / "sql" / "supabase_auth.sql"])
+    settings, project = inputs.load(ROOT)
+    report = analyzing.analyze(settings, project, [ROOT / "migrations", ROOT / "sql" / "supabase_auth.sql"])
     kinds = {f.file: f.kind.value for f in report.files}
     assert kinds["sql/supabase_auth.sql"] == "auth_emulation"
     rollback = next(f for f in report.files if f.file.endswith("add_updated_at_triggers.rollback.sql"))
@@ -110,13 +110,13 @@ def test_rollbacks_and_the_auth_emulation_are_analyzed_when_named() -> None:
 
 
 def test_bad_paths(tmp_path: Path) -> None:
-    settings, project = api.load(ROOT)
+    settings, project = inputs.load(ROOT)
     with pytest.raises(InputError, match="no such file"):
-        api.analyze(settings, project, [tmp_path / "missing.sql"])
+        analyzing.analyze(settings, project, [tmp_path / "missing.sql"])
     broken = tmp_path / "broken.sql"
     broken.write_text("select 1;\ncreate tabel x ();\n")
     latin1 = tmp_path / "latin1.sql"
     latin1.write_bytes("select 'caf\xe9';\n".encode("latin-1"))
-    result = api.analyze(settings, project, [broken, latin1])
+    result = analyzing.analyze(settings, project, [broken, latin1])
     assert {(f.rule, f.line) for f in result.findings} == {("syntax-error", 2), ("invalid-encoding", 1)}
     assert [f.file for f in result.files if f.error is not None] == [result.files[0].file]

@@ -11,8 +11,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pgmanager import api
-from pgmanager.analyze import analyze_document, statement_locks
+from pgmanager.analyze.locks import statement_locks
+from pgmanager.analyze.migration import analyze_document
+from pgmanager.api import analyzing, linting
 from pgmanager.parse import default_verdict
 
 from ._support import doc_of, write_project
@@ -75,8 +76,8 @@ def test_lint_and_analyze_agree_on_every_default(tmp_path: Path) -> None:
     files = {f"migrations/202401010000{i:02d}_c{i}.sql": _add_column(expr, type_)
              for i, (expr, type_, _, _) in enumerate(DEFAULTS)}
     settings, project = write_project(tmp_path, files)
-    lint = api.lint(settings, project, style=False, cache=False, rules=[RULE])
-    analysis = api.analyze(settings, project)
+    lint = linting.lint(settings, project, style=False, cache=False, rules=[RULE])
+    analysis = analyzing.analyze(settings, project)
     flagged = {f.file: f for f in lint.findings if f.rule == RULE}
     assert all(f.rule == RULE for f in lint.findings)
     by_file = {fa.file: fa for fa in analysis.files}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pglast
 from pglast import ast
 
-from pgmanager.analyze import statement_locks
+from pgmanager.analyze.locks import statement_locks
 from pgmanager.models import FileKind, SqlFile
 from pgmanager.parse import dotted, parse_file, qualify, qualify_name, rangevar_name
 from pgmanager.project import checksum, display_path

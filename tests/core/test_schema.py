@@ -7,13 +7,13 @@ import dataclasses
 import psycopg
 import pytest
 
-from pgmanager import api
+from pgmanager.api import migrating
 from pgmanager.models import FileKind
 from pgmanager.testing.plugin import BuiltProject, TestDatabase
 
 
 def test_everything_applies_and_is_recorded(pgm_sandbox: BuiltProject, pgm_db: TestDatabase) -> None:
-    rows = {r.key: r for r in api.history(pgm_sandbox.settings, pgm_db.dsn)}
+    rows = {r.key: r for r in migrating.history(pgm_sandbox.settings, pgm_db.dsn)}
     project = pgm_sandbox.project
     expected = {m.key for m in project.migrations} | {r.key for r in project.repeatables}
     assert expected <= set(rows)
@@ -23,7 +23,7 @@ def test_everything_applies_and_is_recorded(pgm_sandbox: BuiltProject, pgm_db: T
 
 
 def test_a_second_run_does_nothing(pgm_sandbox: BuiltProject, pgm_db: TestDatabase) -> None:
-    result = api.migrate(pgm_sandbox.settings, pgm_sandbox.project, pgm_db.dsn)
+    result = migrating.migrate(pgm_sandbox.settings, pgm_sandbox.project, pgm_db.dsn)
     assert result.steps == []
 
 
@@ -32,7 +32,7 @@ def test_a_changed_repeatable_is_reapplied_alone(pgm_sandbox: BuiltProject, pgm_
     view = next(r for r in project.repeatables if r.display == "views/project_analytics.sql")
     edited = view.model_copy(update={"text": view.text + "\n-- reviewed\n", "checksum": "changed"})
     changed = dataclasses.replace(project, repeatables=[edited if r is view else r for r in project.repeatables])
-    result = api.migrate(pgm_sandbox.settings, changed, pgm_db.dsn)
+    result = migrating.migrate(pgm_sandbox.settings, changed, pgm_db.dsn)
     assert [(s.file, s.action) for s in result.steps] == [("views/project_analytics.sql", "reapplied")]
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pgmanager import api
+from pgmanager.api import linting
 from pgmanager.config import Settings, load_settings
 from pgmanager.errors import ConfigError
 from pgmanager.lint import LintConfig
@@ -21,7 +21,7 @@ from ._harness import ROOT, lint_text
 
 def _lint(root: Path, *paths: Path, **kw: object):
     settings = load_settings(root)
-    return api.lint(settings, load_project(settings), list(paths) or None, style=False, **kw)  # type: ignore[arg-type]
+    return linting.lint(settings, load_project(settings), list(paths) or None, style=False, **kw)  # type: ignore[arg-type]
 
 
 def test_repository_sql_is_clean_under_the_ast_rules() -> None:

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from pgmanager import api
+from pgmanager.api import inputs, linting
 from pgmanager.lint import Category, Linter, registry
 
 SECURITY_RULES = sorted(n for n, r in registry().items() if r.category in (Category.SECURITY, Category.PERFORMANCE))
 
 
 def _findings(root: Path | None = None) -> list[tuple[str, str, int]]:
-    settings, project = api.load(root)
+    settings, project = inputs.load(root)
     out = Linter(settings, project, rules=SECURITY_RULES).run()
     return [(f.rule, f.file, f.line) for f in out.findings]
 
@@ -71,8 +71,8 @@ def test_fix_wraps_auth_uid_in_the_project_copy(project_copy: Path) -> None:
     _edit(project_copy, "policies/projects.sql", "(select auth.uid())", "auth.uid()")
     before = [f for f in _findings(project_copy) if f[0] == "auth-rls-initplan"]
     assert len(before) == 5  # one per call: select, insert, update (using and with check), delete
-    settings, project = api.load(project_copy)
-    report = api.lint(settings, project, fix=True, style=False, cache=False, rules=["auth-rls-initplan"])
+    settings, project = inputs.load(project_copy)
+    report = linting.lint(settings, project, fix=True, style=False, cache=False, rules=["auth-rls-initplan"])
     assert report.fixes_applied == 5 and report.fixed_files == ["policies/projects.sql"]
     assert [f for f in report.findings if f.rule == "auth-rls-initplan"] == []
     assert (project_copy / "policies/projects.sql").read_text() == (

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pgmanager.analyze import LOCK_MODES, LockInfo, lock_rank, statement_locks
+from pgmanager.analyze.locks import LOCK_MODES, LockInfo, lock_rank, statement_locks
 from pgmanager.models import FileKind, SqlFile
 from pgmanager.parse import Statement, parse_file
 from pgmanager.project import checksum

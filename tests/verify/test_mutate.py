@@ -9,7 +9,7 @@ import pglast
 import psycopg
 import pytest
 
-from pgmanager import api
+from pgmanager.api import inputs
 from pgmanager.models import FileKind
 from pgmanager.policies import Mutant, apply_mutant, mutants
 
@@ -19,7 +19,7 @@ UUID_COLUMNS = {"public.usage_metrics": ["id", "user_id", "project_id"], "public
 
 @pytest.fixture(scope="module")
 def found() -> list[Mutant]:
-    _, project = api.load(ROOT)
+    _, project = inputs.load(ROOT)
     files = [f for f in project.repeatables if f.kind == FileKind.POLICY]
     return mutants(files, UUID_COLUMNS)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pgmanager import api
+from pgmanager.api import inputs, verifying
 from pgmanager.errors import InputError
 from pgmanager.models import VerifyReport
 from pgmanager.sandbox import DockerProvider
@@ -19,8 +19,8 @@ NO_DOCKER = DockerProvider().unavailable()
 
 
 def test_the_projects_policies_verify_with_no_surviving_mutant() -> None:
-    settings, project = api.load(ROOT)
-    report = api.verify(settings, project, mutate=True, examples=10, mutant_examples=4)
+    settings, project = inputs.load(ROOT)
+    report = verifying.verify(settings, project, mutate=True, examples=10, mutant_examples=4)
     assert report.ok, [p.message for p in report.problems] + [c.message for c in report.cases if not c.passed]
     assert report.problems == [] and all(c.passed for c in report.cases) and len(report.cases) >= 50
     assert len(report.matrix) == 120 and all(f.passed for f in report.fuzz) and len(report.fuzz) == 5
@@ -116,16 +116,16 @@ def test_an_unknown_role_is_a_spec_error_naming_its_line(project_copy: Path) -> 
     (project_copy / "policies" / "tests" / "role.yaml").write_text(
         "cases:\n  - name: ok\n    as: anon\n    sql: select 1\n    ok: true\n"
         "  - name: wizard\n    as: {role: wizard}\n    sql: select 1\n    ok: true\n")
-    settings, project = api.load(project_copy)
+    settings, project = inputs.load(project_copy)
     with pytest.raises(InputError) as info:
-        api.verify(settings, project, parts=("specs",))
+        verifying.verify(settings, project, parts=("specs",))
     assert str(info.value) == "policies/tests/role.yaml:6: case 'wizard': role 'wizard' does not exist on the server"
 
 
 def test_without_its_specs_a_policys_mutants_survive_and_fail_the_run(project_copy: Path) -> None:
     (project_copy / "policies" / "tests" / "users.yaml").unlink()
-    settings, project = api.load(project_copy)
-    report = api.verify(settings, project, parts=("specs", "fuzz"), mutate=True, examples=5, mutant_examples=3)
+    settings, project = inputs.load(project_copy)
+    report = verifying.verify(settings, project, parts=("specs", "fuzz"), mutate=True, examples=5, mutant_examples=3)
     survivors = {m.id for m in report.mutants if m.survived}
     assert "policies/users.sql: Users can create their own profile: check-true" in survivors
     assert "policies/users.sql: Users can update their own profile: using-true" in survivors

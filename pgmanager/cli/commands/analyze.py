@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ... import api
+from ...api import analyzing
 from ...models import AnalyzeReport, DependencyEdge, FileAnalysis, ObjectRef
 from .._common import echo, emit_json, handle_errors, load, out, project_option
 
@@ -109,7 +109,7 @@ def command(paths: tuple[Path, ...], project_dir: Path | None, fmt: str, no_stat
     Exits 1 when a file cannot be read or parsed.
     """
     settings, project = load(project_dir)
-    report = api.analyze(settings, project, list(paths) or None)
+    report = analyzing.analyze(settings, project, list(paths) or None)
     if fmt == "json":
         emit_json(report)
     elif fmt == "dot":

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ... import api
+from ...api import checking
 from .. import _reporters as reporters
 from .._common import (
     echo,
@@ -38,7 +38,7 @@ def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | No
     """Parse, lint, build in a throwaway database and verify the RLS policies; report what applied."""
     settings, project = load(project_dir)
     with progress("building", fmt == "text") as on_step:
-        report = api.check(settings, project, sandbox=sandbox, sandbox_dsn=sandbox_dsn, keep=keep,
+        report = checking.check(settings, project, sandbox=sandbox, sandbox_dsn=sandbox_dsn, keep=keep,
                            seed=not no_seed, lint=not no_lint, style=not no_style, verify=not no_verify,
                            on_step=on_step)
     if fmt == "json":

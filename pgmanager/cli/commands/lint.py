@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from ... import __version__, api
+from ... import __version__
+from ...api import linting
 from ...config import load_settings
 from ...models import LintReport, Severity
 from ...project import load_project
@@ -51,9 +52,9 @@ def command(paths: tuple[Path, ...], project_dir: Path | None, fmt: str, fail_on
     `-- pgmanager-ignore <rule>: reason` before the statement, a whole file with
     `-- pgmanager-ignore-file <rule>`.
     """
-    settings = load_settings(project_dir)  # not api.load: lint needs no database code (startup time)
+    settings = load_settings(project_dir)  # lint needs no migrations folder: findings() is not for it
     project = load_project(settings)
-    report = api.lint(settings, project, list(paths) or None, fix=fix, style=not no_style, cache=not no_cache,
+    report = linting.lint(settings, project, list(paths) or None, fix=fix, style=not no_style, cache=not no_cache,
                       rules=list(rules) or None, fail_on=fail_on)
     body = render(report, fmt, settings.root)
     if output is not None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ... import api
+from ...api import migrating
 from ...config import PROVIDERS
 from .._common import (
     emit_json,
@@ -51,8 +51,9 @@ def command(project_dir: Path | None, dsn: str | None, target: str | None, fmt: 
     settings, project = load(project_dir, lock_wait=lock_wait)
     url = target_dsn(settings, dsn, target)
     with progress("migrating", fmt == "text") as on_step:
-        result = api.migrate(settings, project, url, to=to, allow_out_of_order=allow_out_of_order, on_step=on_step,
-                             on_event=warn, rehearse=rehearse, sandbox=sandbox, sandbox_dsn=sandbox_dsn)
+        result = migrating.migrate(settings, project, url, to=to, allow_out_of_order=allow_out_of_order,
+                                   on_step=on_step, on_event=warn, rehearse=rehearse, sandbox=sandbox,
+                                   sandbox_dsn=sandbox_dsn)
     if fmt == "json":
         emit_json(result)
     else:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ... import api
 from ...analyze.risk import seconds_text, size_text
+from ...api import migrating
 from ...errors import ConfigError
 from ...models import LockDetail, PlanReport, StepDetail
 from .._common import (
@@ -120,7 +120,7 @@ def command(project_dir: Path | None, dsn: str | None, target: str | None, fmt: 
         except ConfigError:
             if dsn or target:
                 raise
-    report = api.plan(settings, project, url, to=to, allow_out_of_order=allow_out_of_order, with_sql=as_sql)
+    report = migrating.plan(settings, project, url, to=to, allow_out_of_order=allow_out_of_order, with_sql=as_sql)
     if as_sql and fmt == "text":
         echo(report.sql or "", nl=False)
     elif fmt == "json":

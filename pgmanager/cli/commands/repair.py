@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ... import api
+from ...api import migrating
 from .._common import emit_json, format_option, handle_errors, load, out, project_option, target_dsn, target_options
 
 
@@ -30,7 +30,7 @@ def command(project_dir: Path | None, dsn: str | None, target: str | None, fmt: 
     if not (accept_checksums or mark_applied or mark_not_applied or drop_invalid_indexes):
         raise click.UsageError("say what to repair: --accept-checksums, --mark-applied VERSION, "
                                "--mark-not-applied VERSION or --drop-invalid-indexes")
-    result = api.repair(settings, project, target_dsn(settings, dsn, target), accept_checksums=accept_checksums,
+    result = migrating.repair(settings, project, target_dsn(settings, dsn, target), accept_checksums=accept_checksums,
                         mark_applied=list(mark_applied), mark_not_applied=list(mark_not_applied),
                         drop_invalid_indexes=drop_invalid_indexes)
     if fmt == "json":

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ... import api
+from ...api import migrating
 from ...db import describe, redact
 from ...models import MigrateResult
 from .._common import (
@@ -38,7 +38,7 @@ def command(project_dir: Path | None, dsn: str | None, target: str | None, fmt: 
         raise click.UsageError("use --to or --last, not both")
     settings, project = load(project_dir)
     url = target_dsn(settings, dsn, target)
-    steps = api.rollback(settings, project, url, to=to, last=last,
+    steps = migrating.rollback(settings, project, url, to=to, last=last,
                          on_event=lambda m: err.print(f"note: {m}", markup=False))
     result = MigrateResult(target=redact(url) or describe(url), steps=steps,
                            duration_ms=sum(s.duration_ms for s in steps))

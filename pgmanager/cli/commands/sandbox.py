@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ... import api
+from ...api import sandboxes
 from .._common import emit_json, format_option, handle_errors, load, out, project_option, sandbox_options
 
 
@@ -25,7 +25,7 @@ def up(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | None, k
        no_seed: bool) -> None:
     """Build the project in a sandbox that keeps running, and print its DSN."""
     settings, project = load(project_dir)
-    info = api.sandbox_up(settings, project, sandbox=sandbox, sandbox_dsn=sandbox_dsn, seed=not no_seed)
+    info = sandboxes.sandbox_up(settings, project, sandbox=sandbox, sandbox_dsn=sandbox_dsn, seed=not no_seed)
     if fmt == "json":
         emit_json(info)
     else:
@@ -38,4 +38,4 @@ def up(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | None, k
 def down(project_dir: Path | None) -> None:
     """Stop the sandbox `sandbox up` started and remove everything it made."""
     settings, _ = load(project_dir)
-    out.print(f"stopped {api.sandbox_down(settings)}", markup=False)
+    out.print(f"stopped {sandboxes.sandbox_down(settings)}", markup=False)

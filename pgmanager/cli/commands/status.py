@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ... import api
+from ...api import migrating
 from ...models import MigrationState, StatusReport
 from .._common import emit_json, format_option, handle_errors, load, out, project_option, target_dsn, target_options
 
@@ -37,7 +37,7 @@ def command(project_dir: Path | None, dsn: str | None, target: str | None, fmt: 
     """Applied, pending, drifted, out-of-order, failed and unknown migrations, and INVALID indexes left by
     failed concurrent index builds."""
     settings, project = load(project_dir)
-    report = api.status(settings, project, target_dsn(settings, dsn, target))
+    report = migrating.status(settings, project, target_dsn(settings, dsn, target))
     if fmt == "json":
         emit_json(report)
     else:

@@ -12,8 +12,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ... import api
-from ...api._verify import PARTS
+from ...api import verifying
+from ...api.verifying import PARTS
 from ...models import MatrixCell, VerifyReport
 from ...redaction import redact
 from .._common import echo, err, handle_errors, load, out, project_option, sandbox_options
@@ -171,7 +171,7 @@ def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | No
     # hypothesis caches what it learns in ./.hypothesis; keep the user's project folder clean
     os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "pgmanager-hypothesis"))
     settings, project = load(project_dir)
-    report = api.verify(settings, project, sandbox=sandbox, sandbox_dsn=sandbox_dsn, keep=keep, mutate=mutate,
+    report = verifying.verify(settings, project, sandbox=sandbox, sandbox_dsn=sandbox_dsn, keep=keep, mutate=mutate,
                         examples=examples, parts=only or PARTS)
     if fmt == "text":
         print_text(report)

@@ -36,7 +36,8 @@ from ..policies import (
 )
 from ..project import Project
 from ..sandbox import Sandbox, open_sandbox
-from ._core import project_migrator, require_clean
+from .building import project_migrator
+from .inputs import require_clean
 
 PARTS = ("matrix", "specs", "pgtap", "fuzz")
 ProgressFn = Callable[[str, int, int], None]

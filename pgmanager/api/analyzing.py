@@ -6,7 +6,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..analyze import analyze_document, dependency_graph
+from ..analyze.graph import dependency_graph
+from ..analyze.migration import analyze_document
 from ..config import Settings
 from ..models import AnalyzeReport, Finding, SqlFile
 from ..parse import parse_file

@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 
-from ..analyze import LockInfo, statement_locks
+from ..analyze.locks import LockInfo, statement_locks
 from ..analyze.risk import DEFAULT_RATE_MB_S, Risk, grade
 from ..config import Settings
 from ..db import describe, redact
@@ -26,6 +26,7 @@ from ..migrate import (
 )
 from ..migrate import history as _history
 from ..migrate.plan import Progress, statement_checksum
+from ..migrate.rehearse import clone_schema
 from ..migrate.script import drop_invalid_index_sql
 from ..migrate.session import check_writable, connected, is_supabase, runner_lock
 from ..migrate.sizes import Rate, TableSize, live_facts
@@ -45,7 +46,8 @@ from ..models import (
 )
 from ..parse import SqlDocument, created_names, parse_file
 from ..project import Project, normalize
-from ._core import require_clean
+from ..sandbox import find_local_bindir, open_sandbox
+from .inputs import require_clean
 
 ProgressFn = Callable[[Any, int, int], None]
 EventFn = Callable[[str], None]
@@ -182,9 +184,6 @@ def plan(settings: Settings, project: Project, dsn: str | None, *, to: str | Non
 def _rehearse(settings: Settings, project: Project, dsn: str, *, to: str | None, allow_out_of_order: bool,
               sandbox: str | None, sandbox_dsn: str | None) -> None:
     """Apply the same plan to a schema-only copy of the target first; raise PlanError if it fails there."""
-    from ..migrate.rehearse import clone_schema
-    from ..sandbox import find_local_bindir, open_sandbox
-
     with open_sandbox(sandbox or settings.sandbox, sandbox_dsn=sandbox_dsn or settings.sandbox_dsn) as box:
         name = clone_schema(dsn, box.dsn(), box.dsn, find_local_bindir(), settings.history_schema)
         box.templates.created.add(name)  # dropped with the sandbox

@@ -1,0 +1,105 @@
+"""`pgmanager bench`: time the workload queries through RLS and as service_role on realistic data."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import click
+
+from ...api.benching import bench
+from ...bench import BenchReport, text_table
+from ...redaction import redact
+from .._common import emit_json, err, format_option, handle_errors, load, out, progress, project_option, sandbox_options
+
+
+def print_text(report: BenchReport) -> None:
+    say = out.print
+    data = report.data
+    origin = ("cloned from template " + (data.template or "") if data.reused else
+              f"generated in {data.generated_s:.1f} s" if data.generated_s is not None else "the target's own data")
+    scale = f"scale {data.scale:g}, " if data.scale is not None else ""
+    rows = ", ".join(f"{name} {count:,}" for name, count in data.rows.items())
+    say(f"{report.target}: {scale}seed {data.seed}, {origin} ({rows})", markup=False)
+    s = report.settings
+    how = f"{s.rate:g} req/s open loop" if s.mode == "open" else "closed loop"
+    amount = f"{s.iterations} requests" if s.iterations is not None else f"{s.duration_s:g} s"
+    say(f"{s.clients} client(s), {how}, {amount} per query and identity after {s.warmup} warm-up request(s)",
+        markup=False)
+    say(text_table(report), markup=False)
+    pool = report.database.connectionPool
+    say(f"connections at the busiest moment: {pool.active} active, {pool.idle} idle, {pool.waiting} waiting",
+        markup=False)
+    if report.comparison is not None:
+        c = report.comparison
+        for note in c.notes:
+            say(f"note: {note}", markup=False)
+        for v in c.verdicts:
+            if v.verdict != "ok":
+                say(f"{v.verdict}: {v.query} as {v.identity}: {v.detail}", markup=False)
+        regressions = len(c.regressions)
+        say(f"baseline {c.baseline}: {regressions} regression(s) in {len(c.verdicts)} comparison(s) "
+            f"(threshold {c.threshold:.0%} and {c.min_delta_ms:g} ms, {c.confidence:.0%} bootstrap interval)",
+            markup=False)
+
+
+@click.command("bench")
+@project_option
+@sandbox_options
+@format_option()
+@click.option("--scale", type=float, default=None,
+              help="Data scale: 1 is 10k users, 50k projects, 200k files, 2M usage events (default 1 in a sandbox; "
+                   "with --dsn it needs --allow-write).")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the data and of the parameters drawn.")
+@click.option("--clients", type=click.IntRange(1, 512), default=1, show_default=True,
+              help="Concurrent clients, one connection each.")
+@click.option("--duration", "duration_s", type=float, default=None,
+              help="Seconds per query and identity (default 5 unless --iterations).")
+@click.option("--iterations", type=click.IntRange(1), default=None, help="Requests per query and identity.")
+@click.option("--rate", type=float, default=None,
+              help="Open loop: requests per second in all, latency measured from each request's scheduled start.")
+@click.option("--warmup", type=click.IntRange(0), default=5, show_default=True,
+              help="Untimed requests per client before each measurement.")
+@click.option("--query", "queries", multiple=True, help="Only this query (repeatable).")
+@click.option("--dsn", default=None, help="Bench a real target's own data, read-only.")
+@click.option("--allow-write", is_flag=True, help="With --dsn and --scale: generate data into the target first.")
+@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Compare with a saved run; exit 1 on a regression.")
+@click.option("--threshold", type=float, default=0.2, show_default=True,
+              help="Regression threshold on p95 (0.2: 20% slower beyond the bootstrap interval).")
+@click.option("--min-delta-ms", type=float, default=1.0, show_default=True,
+              help="... and slower by more than this many ms (sub-ms queries shift that much between runs).")
+@click.option("--slow-ms", type=float, default=100.0, show_default=True,
+              help="A p95 above this is a slow query (listed, and EXPLAIN ANALYZEd).")
+@click.option("--save", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the JSON report (with raw samples) here, for a later --baseline.")
+@handle_errors
+def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | None, keep: bool, fmt: str,
+            scale: float | None, seed: int, clients: int, duration_s: float | None, iterations: int | None,
+            rate: float | None, warmup: int, queries: tuple[str, ...], dsn: str | None, allow_write: bool,
+            baseline: Path | None, threshold: float, min_delta_ms: float, slow_ms: float, save: Path | None) -> None:
+    """Benchmark every query of sql/queries/*.sql as an authenticated user through RLS and as service_role,
+    on generated data in a sandbox (or a target's own data with --dsn). Reports exact p50/p95/p99/p99.9,
+    throughput, the RLS overhead (flagged above 2x) and plan flags. Exit 1 when a query cannot run or
+    --baseline finds a regression."""
+    settings, project = load(project_dir)
+    with progress("bench") as bar:
+        def on_progress(label: str, index: int, total: int) -> None:
+            if bar is not None:
+                bar(SimpleNamespace(file=label), index, total)
+
+        report = bench(settings, project, scale=scale, seed=seed, clients=clients, duration_s=duration_s,
+                       iterations=iterations, rate=rate, warmup=warmup, queries=queries, dsn=dsn,
+                       allow_write=allow_write, baseline=baseline, threshold=threshold,
+                       min_delta_ms=min_delta_ms, slow_ms=slow_ms,
+                       sandbox=sandbox, sandbox_dsn=sandbox_dsn, keep=keep, on_progress=on_progress)
+    if save is not None:
+        save.write_text(redact(report.model_dump_json(indent=2)) + "\n", encoding="utf-8")
+    if fmt == "json":
+        emit_json(report)
+    else:
+        print_text(report)
+    for problem in report.problems:
+        err.print(f"error: {problem.where}: {problem.message}", markup=False)
+    sys.exit(0 if report.ok else 1)
