@@ -157,5 +157,14 @@ def with_dbname(dsn: str, dbname: str) -> str:
     return _conninfo.make_conninfo(dsn, dbname=dbname)
 
 
+def error_line(exc: BaseException) -> str:
+    """Any error as one line, password-free: a server error's primary message (``diag.message_primary``),
+    else the first line of its text, else its type's name."""
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    text = str(primary or exc).strip()
+    return redact(text.splitlines()[0]) if text else type(exc).__name__
+
+
 def sqlstate(exc: BaseException) -> str | None:
     return getattr(exc, "sqlstate", None) if isinstance(exc, pgerrors.Error) else None

@@ -14,9 +14,15 @@ from .objects import statement_objects
 _SUMMARY_WIDTH = 80
 
 
-def _summary(stmt: Statement) -> str:
+def statement_summary(stmt: Statement) -> str:
+    """A statement's first line, shortened: how plan and analyze name a statement."""
     first = stmt.text.splitlines()[0] if stmt.text else ""
     return first if len(first) <= _SUMMARY_WIDTH else first[: _SUMMARY_WIDTH - 3] + "..."
+
+
+def lock_detail(lock: LockInfo) -> LockDetail:
+    """A lock as plan and analyze report it."""
+    return LockDetail(lock=lock.lock, table=lock.table, rewrites=lock.rewrites, scans=lock.scans, note=lock.note)
 
 
 def _unique(refs: list[ObjectRef]) -> list[ObjectRef]:
@@ -89,11 +95,10 @@ def analyze_document(doc: SqlDocument, *, new_tables: set[str] | frozenset[str] 
         altered.extend(objs.altered)
         dropped.extend(objs.dropped)
         statements.append(AnalyzedStatement(
-            line=stmt.line, col=stmt.col, kind=stmt.kind, summary=_summary(stmt),
+            line=stmt.line, col=stmt.col, kind=stmt.kind, summary=statement_summary(stmt),
             transactional=transactional, no_transaction_reason=stmt.no_transaction,
             created=objs.created, altered=objs.altered, dropped=objs.dropped,
-            locks=[LockDetail(lock=i.lock, table=i.table, rewrites=i.rewrites, scans=i.scans, note=i.note)
-                   for i in locks]))
+            locks=[lock_detail(i) for i in locks]))
     made = set(created)
     return FileAnalysis(
         file=f.display, kind=f.kind, version=f.version, transactional=transactional, no_transaction_reason=reason,

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 
 from ..analyze.locks import LockInfo, statement_locks
+from ..analyze.migration import lock_detail, statement_summary
 from ..analyze.risk import DEFAULT_RATE_MB_S, Risk, grade
 from ..config import Settings
 from ..db import describe, redact
@@ -113,7 +114,7 @@ def _details(plan: Plan, docs: Mapping[str, SqlDocument], settings: Settings,
     mb_s = rate.mb_s if rate else DEFAULT_RATE_MB_S
 
     def detail(i: LockInfo) -> LockDetail:
-        base = LockDetail(lock=i.lock, table=i.table, rewrites=i.rewrites, scans=i.scans, note=i.note)
+        base = lock_detail(i)
         if sizes is None:
             return base
         new = i.table in fresh
@@ -139,7 +140,7 @@ def _details(plan: Plan, docs: Mapping[str, SqlDocument], settings: Settings,
                 fresh |= made
             statements.append(StatementDetail(
                 line=s.line, col=s.col, kind=s.kind,
-                summary=(lambda first: first if len(first) <= 80 else first[:77] + "...")(s.text.splitlines()[0]),
+                summary=statement_summary(s),
                 transactional=s.no_transaction is None and step.transactional,
                 locks=[detail(i) for i in statement_locks(s)]))
         risks = [Risk(lk.risk) for st in statements for lk in st.locks if lk.risk is not None]

@@ -15,7 +15,7 @@ import psycopg
 from pglast import ast
 
 from ..config import Settings
-from ..db import connect
+from ..db import connect, error_line
 from ..errors import InputError
 from ..models import CaseResult, FileKind, Finding, FuzzResult, MutantResult, Severity, TapResult, VerifyReport
 from ..parse import parse_file
@@ -130,7 +130,7 @@ def _run_mutants(conn: psycopg.Connection, suite: SpecSuite, found: list[Mutant]
                 with conn.transaction():
                     apply_mutant(conn, mutant)
             except psycopg.Error as exc:  # the mutant does not even create: nothing to test
-                killed_by = f"not applicable: {str(exc).strip().splitlines()[0]}"
+                killed_by = f"not applicable: {error_line(exc)}"
             if killed_by is None:
                 failed = first_failure(conn, suite.cases)
                 if failed is not None:

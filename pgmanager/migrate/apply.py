@@ -30,6 +30,7 @@ from psycopg import errors as pgerrors
 
 from ..analyze.locks import lock_rank, statement_locks
 from ..config import Settings
+from ..db import error_line
 from ..errors import DatabaseError
 from ..models import FileKind, Plan, Step, StepResult
 from ..parse import SqlDocument, Statement, used_names
@@ -67,11 +68,6 @@ class StepFailed(Exception):
         self.done = done
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def statement_error(doc: SqlDocument, stmt: Statement, exc: psycopg.Error, absolute: int | None = None
                     ) -> DatabaseError:
     """A database error pointed at file:line:col of the statement (or the exact token).
@@ -84,7 +80,7 @@ def statement_error(doc: SqlDocument, stmt: Statement, exc: psycopg.Error, absol
         offset = stmt.start + int(pos) - 1 if pos and str(pos).isdigit() else stmt.start
     line, col = doc.position(offset)
     state = exc.sqlstate or ""
-    return DatabaseError(f"{_first_line(exc)}{f' ({state})' if state else ''}",
+    return DatabaseError(f"{error_line(exc)}{f' ({state})' if state else ''}",
                          where=f"{doc.file.display}:{line}:{col}", sqlstate=state or None)
 
 
@@ -234,7 +230,7 @@ class Applier:
         except (psycopg.Error, DatabaseError):
             pass
         state = exc.sqlstate or ""
-        return StepFailed(DatabaseError(f"{_first_line(exc)}{f' ({state})' if state else ''}",
+        return StepFailed(DatabaseError(f"{error_line(exc)}{f' ({state})' if state else ''}",
                                         where=doc.file.display, sqlstate=state or None), 0)
 
     def _steps_before(self, step: Step) -> list[Step]:

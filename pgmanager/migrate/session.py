@@ -16,9 +16,8 @@ from contextlib import contextmanager
 
 import psycopg
 
-from ..db import connect, describe
+from ..db import connect, describe, error_line
 from ..errors import DatabaseError
-from ..redaction import redact
 from . import history
 from .script import advisory_lock_sql, advisory_unlock_sql
 
@@ -28,14 +27,6 @@ POLL_MAX_S = 2.0
 # A runner that dies mid-statement (kill -9, lost network) must not leave its statement running on the
 # server, still holding the runner lock: PostgreSQL 14+ checks the client socket this often.
 CLIENT_CHECK_MS = 1000
-
-
-def error_line(exc: BaseException) -> str:
-    """A database error as one line: the server's primary message, else the first line of the text."""
-    diag = getattr(exc, "diag", None)
-    primary = getattr(diag, "message_primary", None) if diag is not None else None
-    text = str(primary or exc).strip()
-    return redact(text.splitlines()[0]) if text else type(exc).__name__
 
 
 def database_error(exc: psycopg.Error, conn: psycopg.Connection | None, where: str) -> DatabaseError:

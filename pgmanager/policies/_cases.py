@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg
 
+from ..db import error_line
 from ..models import CaseResult
 from ._identity import RlsBypassError, act_as, switch_identity
 from ._spec import Case, Expect
@@ -69,8 +70,7 @@ def _capture(fn: Callable[[], None], out: _Outcome) -> None:
         raise
     except psycopg.Error as exc:
         out.sqlstate = exc.sqlstate or "?"
-        text = str(exc).strip()
-        out.error = text.splitlines()[0] if text else type(exc).__name__
+        out.error = error_line(exc)
 
 
 def _execute(conn: psycopg.Connection, case: Case) -> _Outcome:
@@ -154,8 +154,7 @@ def run_case(conn: psycopg.Connection, case: Case, fresh: FreshConn | None = Non
     except RlsBypassError as exc:
         message, state = str(exc), None
     except psycopg.Error as exc:  # the setup failed
-        message, state = f"setup failed: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}", \
-            exc.sqlstate
+        message, state = f"setup failed: {error_line(exc)}", exc.sqlstate
     return CaseResult(file=case.file, line=case.line, name=case.name, identity=case.identity.name,
                       passed=message is None, message=message or "", sqlstate=state,
                       duration_ms=round((time.perf_counter() - t0) * 1000, 3))

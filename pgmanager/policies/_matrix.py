@@ -17,6 +17,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from ..db import error_line
 from ..models import Finding, MatrixCell, Severity
 from ._catalog import API_ROLES, COMMAND_CHAR, Relation, has_privilege, policy_exists, relations
 from ._identity import Identity, RlsBypassError, act_as
@@ -43,8 +44,7 @@ def _attempt(conn: psycopg.Connection, identity: Identity, query: sql.Composed,
         raise
     except psycopg.Error as exc:
         state = exc.sqlstate or "?"
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return ("denied" if state == "42501" else "error"), None, state, first, []
+        return ("denied" if state == "42501" else "error"), None, state, error_line(exc), []
 
 
 def _key_expr(rel: Relation) -> sql.Composed:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 
+from ..db import error_line
 from ..models import FileKind, SqlFile, TapResult
 from ..parse import parse_file
 from ..project import read_sql_file
@@ -90,8 +91,7 @@ def run_tap_file(conn: psycopg.Connection, file: SqlFile) -> list[TapResult]:
         try:
             cur = conn.execute(stmt.text)
         except psycopg.Error as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            lines.append(f"Bail out! {file.display}:{stmt.line}: {exc.sqlstate}: {first}")
+            lines.append(f"Bail out! {file.display}:{stmt.line}: {exc.sqlstate}: {error_line(exc)}")
             break
         while True:
             if cur.description:

@@ -18,7 +18,7 @@ from typing import Protocol
 import psycopg
 from psycopg import sql
 
-from ..db import connection, redact
+from ..db import connection, error_line, redact
 from ..errors import DatabaseError, PgmError, SandboxError
 
 TEMPLATE_PREFIX = "pgm_tpl_"
@@ -102,7 +102,7 @@ class Templates:
             with connection(self.admin_dsn) as conn:
                 conn.execute(query)
         except psycopg.Error as exc:
-            raise SandboxError(f"cannot clone {template}: {str(exc).strip().splitlines()[0]}",
+            raise SandboxError(f"cannot clone {template}: {error_line(exc)}",
                                where="sandbox") from None
         with self._lock:
             self.created.add(name)

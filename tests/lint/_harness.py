@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from pathlib import Path
 
 from pgmanager.config import Settings
-from pgmanager.lint import Linter, LintOutcome
+from pgmanager.lint import Fix, Linter, LintOutcome, Rule
+from pgmanager.lint._fix import apply_fixes
 from pgmanager.models import FileKind, Finding, SqlFile
 from pgmanager.parse import SqlDocument, parse_file
 from pgmanager.project import Project, checksum, read_sql_file
@@ -15,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CASES = Path(__file__).resolve().parent / "cases"
 _KIND = re.compile(r"^--\s*kind:\s*(\w+)")
 EXPECT = re.compile(r"--\s*expect:\s*([A-Za-z0-9_/\-]+)")
+UNFIXABLE = re.compile(r"--\s*unfixable:\s*([A-Za-z0-9_/\-]+)")
 
 
 def case_file(text: str, name: str = "case.sql") -> SqlFile:
@@ -59,9 +62,32 @@ def expected(doc: SqlDocument, rule: str) -> set[int]:
     return {s.index for s in doc.statements if rule in EXPECT.findall(s.leading)}
 
 
+def unfixable(doc: SqlDocument, rule: str) -> set[int]:
+    """Statements marked ``-- unfixable: <rule>``: the rule reports them but offers no fix."""
+    return {s.index for s in doc.statements if rule in UNFIXABLE.findall(s.leading)}
+
+
 def reported(doc: SqlDocument, findings: list[Finding], rule: str) -> set[int]:
     return {statement_of(doc, f.line) for f in findings if f.rule == rule}
 
 
 def parse_text(f: SqlFile) -> SqlDocument:
     return parse_file(f)
+
+
+def declares_fix(rule: type[Rule]) -> bool:
+    """Whether a rule says it can fix: its ``fixable`` attribute when it has one (the Rule base has none
+    today), else whether its module imports :class:`Fix`. (A rule whose err.sql yields a fix counts
+    too: see test_rules.FIXING.)"""
+    declared = getattr(rule, "fixable", None)
+    if isinstance(declared, bool):
+        return declared
+    module = inspect.getmodule(rule)
+    return module is not None and any(v is Fix for v in vars(module).values())
+
+
+def fix_text(text: str, rule: str) -> tuple[str, LintOutcome, SqlFile]:
+    """``text`` with every fix of ``rule`` applied in one pass (as one ``lint --fix`` pass writes it),
+    with the outcome of linting ``text`` (fixes collected) and its case file."""
+    outcome, f = lint_text(text, rules=[rule], fixes=True)
+    return apply_fixes(text, [fx for x, fx in outcome.fixes if x.rule == rule]), outcome, f

@@ -7,7 +7,7 @@ import pytest
 from pgmanager.lint import registry
 from pgmanager.lint._fix import apply_fixes
 
-from ._harness import CASES, expected, lint_text, parse_text, reported
+from ._harness import CASES, declares_fix, expected, fix_text, lint_text, parse_text, reported, unfixable
 
 CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir())
 RULES = registry()
@@ -53,9 +53,9 @@ FIXABLE = [p.name for p in CASE_DIRS if (p / "err.sql").is_file() and _fixes(p.n
 
 
 def test_fixable_rules() -> None:
-    """The mechanical fixes the issue asks for exist (auth-rls-initplan's is its owner's to add)."""
+    """The mechanical fixes the issue asks for exist."""
     assert {"require-concurrent-index-creation", "require-concurrent-index-deletion",
-            "prefer-robust-stmts"} <= set(FIXABLE)
+            "prefer-robust-stmts", "auth-rls-initplan"} <= set(FIXABLE)
 
 
 @pytest.mark.parametrize("case", FIXABLE)
@@ -71,3 +71,53 @@ def test_fix(case: str) -> None:
         after, f = lint_text(fixed, rules=[case])
         assert parse_text(f).error is None, fixed
         assert sum(1 for x in after.findings if x.rule == case) < before, fixed
+
+
+# A rule can fix when it says so (declares_fix) or when a finding on its err.sql carries a fix.
+FIXING = sorted({name for name, rule in RULES.items() if declares_fix(rule)} | set(FIXABLE))
+FIXED_CASES = [p.name for p in CASE_DIRS if (p / "fixed.sql").is_file()]
+
+
+def test_every_fixing_rule_has_fixed_sql() -> None:
+    """A rule that can fix keeps, next to its err.sql, the fixed.sql its fixes must produce."""
+    assert [name for name in FIXING if not (CASES / name / "fixed.sql").is_file()] == []
+
+
+@pytest.mark.parametrize("case", FIXED_CASES)
+def test_fixed(case: str) -> None:
+    """All the rule's fixes applied to err.sql give exactly fixed.sql; fixing fixed.sql changes nothing.
+
+    A statement the rule reports but cannot fix is marked ``-- unfixable: <rule>`` (in both files):
+    it is the only kind of finding of the rule left in fixed.sql."""
+    err = (CASES / case / "err.sql").read_text()
+    want = (CASES / case / "fixed.sql").read_text()
+    assert want != err, "fixed.sql equals err.sql: the rule fixed nothing"
+    got, outcome, f = fix_text(err, case)
+    assert got == want
+    doc = parse_text(f)
+    with_fix = {id(x) for x, _ in outcome.fixes}
+    without_fix = [x for x in outcome.findings if x.rule == case and id(x) not in with_fix]
+    assert reported(doc, without_fix, case) == unfixable(doc, case), "the -- unfixable: marks in err.sql"
+
+    again, after, f2 = fix_text(want, case)
+    fixed_doc = parse_text(f2)
+    assert fixed_doc.error is None, fixed_doc.error
+    assert reported(fixed_doc, after.findings, case) == unfixable(fixed_doc, case)
+    assert [fx for x, fx in after.fixes if x.rule == case] == []
+    assert again == want
+
+
+@pytest.mark.parametrize(("rule", "stmt"), [
+    ("require-concurrent-index-creation", "create index users_email_idx on public.users (email);"),
+    ("require-concurrent-index-deletion", "drop index public.users_email_idx;"),
+])
+def test_concurrently_fix_outside_explicit_transaction(rule: str, stmt: str) -> None:
+    """A fix must not turn a statement into one that fails where it stands: inside BEGIN ... COMMIT the
+    statement is still reported, with no fix."""
+    text = f"begin;\n{stmt}\ncommit;\n"
+    before, _ = lint_text(text, rules=[rule])
+    assert [f.rule for f in before.findings] == [rule]
+    fixed, _, _ = fix_text(text, rule)
+    assert fixed == text
+    after, _ = lint_text(fixed, rules=["ban-concurrent-index-creation-in-transaction"])
+    assert after.findings == [], fixed

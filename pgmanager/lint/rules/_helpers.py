@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.enums import AlterTableType
+from pglast.enums import AlterTableType, TransactionStmtKind
 
 from ...parse import rangevar_name
 
@@ -80,3 +80,21 @@ def in_case_of(text: str, at: int, words: str) -> str:
     before = text[max(0, at - 12) : at].split()
     last = before[-1] if before else ""
     return words.upper() if last.isupper() else words
+
+
+def in_explicit_transaction(stmt: object, ctx: object) -> bool:
+    """Whether ``stmt`` stands between a BEGIN (or START TRANSACTION) and its COMMIT/ROLLBACK in its file:
+    a fix must not make it CONCURRENTLY there, where PostgreSQL refuses such a statement."""
+    k = TransactionStmtKind
+    inside = False
+    for other in ctx.doc.statements:  # type: ignore[attr-defined]
+        if other is stmt:
+            return inside
+        node = other.node
+        if isinstance(node, ast.TransactionStmt):
+            if node.kind in (k.TRANS_STMT_BEGIN, k.TRANS_STMT_START):
+                inside = True
+            elif node.kind in (k.TRANS_STMT_COMMIT, k.TRANS_STMT_ROLLBACK, k.TRANS_STMT_COMMIT_PREPARED,
+                               k.TRANS_STMT_ROLLBACK_PREPARED, k.TRANS_STMT_PREPARE):
+                inside = False
+    return inside

@@ -8,7 +8,7 @@ from pglast import ast
 
 from ...parse import Statement
 from .._base import Category, FileContext, Fix, Rule, Violation
-from ._helpers import in_case_of, is_new_table, keyword_end
+from ._helpers import in_case_of, in_explicit_transaction, is_new_table, keyword_end
 
 CREATE_INDEX = r"create\s+(?:unique\s+)?index\b"
 
@@ -37,6 +37,7 @@ class RequireConcurrentIndexCreation(Rule):
             return
         at = keyword_end(ctx.doc.file.text, stmt.start, CREATE_INDEX)
         text = ctx.doc.file.text
-        fix = Fix.insert("add CONCURRENTLY", at, in_case_of(text, at, " concurrently")) if at is not None else None
+        fix = Fix.insert("add CONCURRENTLY", at, in_case_of(text, at, " concurrently")) \
+            if at is not None and not in_explicit_transaction(stmt, ctx) else None
         yield Violation("CREATE INDEX without CONCURRENTLY blocks writes to the table while it builds", stmt,
                         fix=fix)

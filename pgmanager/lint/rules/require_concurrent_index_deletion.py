@@ -9,7 +9,7 @@ from pglast.enums import DropBehavior, ObjectType
 
 from ...parse import Statement
 from .._base import Category, FileContext, Fix, Rule, Violation
-from ._helpers import in_case_of, keyword_end
+from ._helpers import in_case_of, in_explicit_transaction, keyword_end
 
 
 class RequireConcurrentIndexDeletion(Rule):
@@ -34,7 +34,8 @@ class RequireConcurrentIndexDeletion(Rule):
         if not (isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_INDEX) or node.concurrent:
             return
         fix = None
-        if len(node.objects or ()) == 1 and node.behavior != DropBehavior.DROP_CASCADE:
+        if len(node.objects or ()) == 1 and node.behavior != DropBehavior.DROP_CASCADE \
+                and not in_explicit_transaction(stmt, ctx):
             at = keyword_end(ctx.doc.file.text, stmt.start, r"drop\s+index\b")
             fix = (Fix.insert("add CONCURRENTLY", at, in_case_of(ctx.doc.file.text, at, " concurrently"))
                    if at is not None else None)

@@ -9,3 +9,12 @@ create table public.t (id bigint primary key);
 
 -- expect: prefer-robust-stmts
 alter table public.users add column note text;
+
+-- the fix follows the keywords' letter case, and goes before each column of ADD without COLUMN
+-- expect: prefer-robust-stmts
+ALTER TABLE public.users ADD COLUMN bio TEXT, ADD nickname TEXT;
+
+-- no fix is offered for DROP COLUMN
+-- expect: prefer-robust-stmts
+-- unfixable: prefer-robust-stmts
+alter table public.users drop column note;
