@@ -10,7 +10,7 @@ from .. import __version__
 from ..config import Settings
 from ..db import connection
 from ..migrate import Applier
-from ..models import FileKind, MigrateResult, StepResult
+from ..models import FileKind, MigrateResult, StepOutcome, StepResult
 from ..parse import parse_file
 from ..project import Project, inputs_checksum
 from ..sandbox import FunctionMigrator
@@ -28,8 +28,9 @@ def build_database(settings: Settings, project: Project, dsn: str, *, seed: bool
         t0 = time.perf_counter()
         with connection(dsn) as conn, conn.transaction():
             Applier(conn, settings, {doc.file.display: doc}).run_statements(doc)
-        seed_step = StepResult(key=doc.file.display, file=doc.file.display, kind=FileKind.SEED, action="applied",
-                               statements=len(doc.statements), duration_ms=round((time.perf_counter() - t0) * 1000, 3))
+        seed_step = StepResult(key=doc.file.display, file=doc.file.display, kind=FileKind.SEED,
+                               action=StepOutcome.APPLIED, statements=len(doc.statements),
+                               duration_ms=round((time.perf_counter() - t0) * 1000, 3))
         result = result.model_copy(update={"steps": [*result.steps, seed_step]})
     return result
 

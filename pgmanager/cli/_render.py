@@ -11,7 +11,8 @@ from ._common import out
 def steps_text(steps: list[StepResult]) -> str:
     """An aligned plain-text table of applied steps (rich's Table costs ~1 ms a row: too slow for 200)."""
     rows = [("file", "kind", "action", "tx", "stmts", "ms")] + [
-        (s.file, s.kind.value, s.action, "yes" if s.transactional else "no", str(s.statements), f"{s.duration_ms:.1f}")
+        (s.file, s.kind.value, s.action.value, "yes" if s.transactional else "no", str(s.statements),
+         f"{s.duration_ms:.1f}")
         for s in steps
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(6)]

@@ -32,7 +32,7 @@ from ..analyze.locks import lock_rank, statement_locks
 from ..config import Settings
 from ..db import error_line
 from ..errors import DatabaseError
-from ..models import FileKind, Plan, Step, StepResult
+from ..models import FileKind, Plan, Step, StepAction, StepOutcome, StepResult
 from ..parse import SqlDocument, Statement, used_names
 from ..project import normalize
 from . import history
@@ -385,7 +385,7 @@ class Applier:
 
     def _result(self, step: Step, doc: SqlDocument, ms: float) -> StepResult:
         return StepResult(key=step.key, file=step.file, kind=step.kind,
-                          action="applied" if step.action == "apply" else "reapplied",
+                          action=StepOutcome.APPLIED if step.action == StepAction.APPLY else StepOutcome.REAPPLIED,
                           transactional=step.transactional, statements=len(doc.statements),
                           duration_ms=round(ms, 3))
 
@@ -412,6 +412,6 @@ def rollback_step(conn: psycopg.Connection, settings: Settings, migration_key: s
         finally:
             conn.execute(RESET_TIMEOUTS)
         history.forget(conn, settings.history_schema, migration_key)
-    return StepResult(key=migration_key, file=doc.file.display, kind=FileKind.ROLLBACK, action="rolled back",
+    return StepResult(key=migration_key, file=doc.file.display, kind=FileKind.ROLLBACK, action=StepOutcome.ROLLED_BACK,
                       transactional=doc.transactional, statements=len(doc.statements),
                       duration_ms=round((time.perf_counter() - t0) * 1000, 3))
