@@ -31,17 +31,9 @@ class EmptyDb:
         return psycopg.connect(self.dsn, autocommit=True)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def _leftover_clusters() -> list[tuple[str, str]]:
     """Sandbox clusters whose owner process is gone, or detached ones never brought down."""
-    from pgmanager.sandbox import STATE_ROOT
+    from pgmanager.sandbox import STATE_ROOT, pid_alive
 
     leftovers = []
     for folder in STATE_ROOT.glob("cluster-*"):
@@ -49,7 +41,7 @@ def _leftover_clusters() -> list[tuple[str, str]]:
             owner = (folder / "owner.pid").read_text().strip()
         except OSError:
             continue
-        if not owner.isdigit() or not _alive(int(owner)):
+        if not owner.isdigit() or not pid_alive(int(owner)):
             leftovers.append((folder.name, owner))
     return leftovers
 

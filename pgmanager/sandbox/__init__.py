@@ -19,7 +19,7 @@ from types import FrameType
 from ..db import redact
 from ..errors import PgmError
 from ..models import SandboxInfo
-from ._cluster import STATE_ROOT, LocalCluster, reap_stale
+from ._cluster import STATE_ROOT, LocalCluster, pid_alive, reap_stale
 from ._providers import (
     DockerProvider,
     DsnProvider,
@@ -159,6 +159,7 @@ __all__ = [
     "Templates",
     "find_local_bindir",
     "open_sandbox",
+    "pid_alive",
     "providers",
     "reap_stale",
     "start_server",

@@ -114,7 +114,8 @@ def _run(cmd: list[str], user: pwd.struct_passwd | None, log: Path | None = None
         raise SandboxError(f"{Path(cmd[0]).name} failed: {exc}", where="sandbox") from None
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process exists (one of another user counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -210,7 +211,7 @@ class LocalCluster:
         pid = self.postmaster_pid()
         _run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "-w", "-t", "30", "stop"],
              server_user(), timeout=60)
-        if pid and _pid_alive(pid):  # pg_ctl failed (binaries gone?): make sure it is dead
+        if pid and pid_alive(pid):  # pg_ctl failed (binaries gone?): make sure it is dead
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
 
@@ -233,7 +234,7 @@ def reap_stale() -> list[Path]:
             bindir = Path((folder / "bindir").read_text().strip())
         except OSError:
             continue
-        if owner == DETACHED or (owner.isdigit() and _pid_alive(int(owner))):
+        if owner == DETACHED or (owner.isdigit() and pid_alive(int(owner))):
             continue
         LocalCluster(bindir=bindir, folder=folder, port=0).destroy()
         reaped.append(folder)

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from pgmanager.errors import SandboxError
-from pgmanager.sandbox import STATE_ROOT, DockerProvider, FunctionMigrator, Sandbox, reap_stale, start_server
+from pgmanager.sandbox import STATE_ROOT, DockerProvider, FunctionMigrator, Sandbox, pid_alive, reap_stale, start_server
 
 
 def clusters() -> dict[Path, str]:
@@ -35,14 +35,6 @@ def postmaster(folder: Path) -> int | None:
     except (OSError, ValueError, IndexError):
         return None
     return pid if pid > 0 else None  # initdb's bootstrap backend writes a negative pid
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def wait_for(predicate, timeout: float = 60.0) -> bool:
@@ -193,12 +185,12 @@ def test_interrupted_check_stops_everything(project_copy: Path, sig: signal.Sign
     _slow_project(project_copy)
     proc, folder = _start_check(project_copy)
     pid = postmaster(folder)
-    assert pid and alive(pid)
+    assert pid and pid_alive(pid)
     proc.send_signal(sig)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "interrupted" in err and "Traceback" not in err
-    assert wait_for(lambda: not alive(pid), 30)
+    assert wait_for(lambda: not pid_alive(pid), 30)
     assert not folder.exists()
 
 
@@ -208,9 +200,9 @@ def test_a_killed_runner_is_reaped_by_the_next_sandbox(project_copy: Path) -> No
     pid = postmaster(folder)
     proc.kill()
     proc.wait(timeout=30)
-    assert pid and alive(pid)  # kill -9 cannot clean up...
+    assert pid and pid_alive(pid)  # kill -9 cannot clean up...
     assert folder in reap_stale()  # ...so the next sandbox does
-    assert wait_for(lambda: not alive(pid), 30)
+    assert wait_for(lambda: not pid_alive(pid), 30)
     assert not folder.exists()
 
 

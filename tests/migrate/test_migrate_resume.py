@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import psycopg
-from _migrate_support import MiniProject, history_keys, pgm, snapshot, spawn
+from _migrate_support import MiniProject, history_keys, pgm, snapshot, spawn, wait_until
 from psycopg import sql
 
 from pgmanager.config import load_settings
@@ -64,13 +64,6 @@ def _runner_active(dsn: str) -> bool:
     return bool(row and row[0])
 
 
-def _wait(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
 
 KILLS = 30
 
@@ -81,7 +74,7 @@ def test_kill_9_at_30_points_then_a_rerun_reaches_the_reference_schema(tmp_path:
     reference_db = _new_db(pgm_server)
     try:  # the reference run also measures how long the runner works on the server (start-up excluded)
         first = spawn(p, "migrate", "--dsn", pgm_server.dsn(reference_db))
-        _wait(lambda: _runner_active(pgm_server.dsn(reference_db)) or first.poll() is not None, 30, "the runner")
+        wait_until(lambda: _runner_active(pgm_server.dsn(reference_db)) or first.poll() is not None, 30, "the runner")
         t0 = time.monotonic()
         assert first.wait(timeout=120) == 0, first.communicate()
         duration = time.monotonic() - t0
@@ -95,7 +88,7 @@ def test_kill_9_at_30_points_then_a_rerun_reaches_the_reference_schema(tmp_path:
         dsn = pgm_server.dsn(db)
         try:
             proc = spawn(p, "migrate", "--dsn", dsn)
-            _wait(lambda dsn=dsn, proc=proc: _runner_active(dsn) or proc.poll() is not None, 30, "the runner")
+            wait_until(lambda dsn=dsn, proc=proc: _runner_active(dsn) or proc.poll() is not None, 30, "the runner")
             time.sleep(duration * k / KILLS)  # spread over the migration
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
@@ -233,8 +226,8 @@ def test_an_interrupted_detach_concurrently_is_finalized(tmp_path: Path, empty_d
 
             thread = threading.Thread(target=detach)
             thread.start()
-            _wait(lambda: conn.execute("select count(*) from pg_inherits where inhdetachpending").fetchone() == (1,),
-                  10, "the detach to be pending")
+            wait_until(lambda: conn.execute("select count(*) from pg_inherits where inhdetachpending").fetchone()
+                       == (1,), 10, "the detach to be pending")
             conn.execute("select pg_cancel_backend(%s)", [detacher.info.backend_pid])
             thread.join(10)
         finally:

@@ -9,17 +9,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from _migrate_support import MiniProject, history_keys, pgm, snapshot, spawn
+from _migrate_support import MiniProject, history_keys, pgm, snapshot, spawn, wait_until
 
 LOG = "create table public.applied_log (name text not null);\n"
 
-
-def _wait_until(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
 
 
 def _runner_backends(conn: psycopg.Connection, pattern: str = "%") -> int:
@@ -67,7 +60,7 @@ def test_kill_9_leaves_the_database_as_before_the_migration(tmp_path: Path, empt
     with empty_db.connect() as watch:
         for k in range(KILL_POINTS):
             proc = spawn(p, "migrate", "--dsn", empty_db.dsn)
-            _wait_until(lambda p=proc: _runner_backends(watch, "%pg_sleep%") > 0 or p.poll() is not None, 30,
+            wait_until(lambda p=proc: _runner_backends(watch, "%pg_sleep%") > 0 or p.poll() is not None, 30,
                         "the runner to start the long migration")
             time.sleep(duration * k / KILL_POINTS)
             alive = proc.poll() is None
@@ -75,7 +68,7 @@ def test_kill_9_leaves_the_database_as_before_the_migration(tmp_path: Path, empt
             proc.wait(timeout=30)
             proc.communicate()
             # The server notices the dead client after the statement in flight, then rolls back.
-            _wait_until(lambda: _runner_backends(watch) == 0, 30, "the killed runner's session to end")
+            wait_until(lambda: _runner_backends(watch) == 0, 30, "the killed runner's session to end")
             after = snapshot(empty_db.dsn)
             if p.key(2) in history_keys(empty_db.dsn):  # killed after the commit: all of it, with its row
                 assert any(item == "public.k0:r" for _, item in after)
