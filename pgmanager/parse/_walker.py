@@ -1,0 +1,512 @@
+"""The walker behind :func:`pgmanager.parse.references`: scopes, statement handlers, PL/pgSQL bodies."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pglast
+from pglast import ast
+
+from ._names import dotted, qualify, rangevar_name
+
+
+@dataclass(frozen=True)
+class References:
+    """What a statement refers to, each in first-seen order, schema-qualified.
+
+    ``columns_*`` hold ``(relation, column)`` pairs, ``"*"`` for every column (``t.*``, ``select *``,
+    an INSERT or COPY without a column list). A column is resolved when qualified by a relation or its
+    alias, or unqualified where its query level reads exactly one relation (a DML target with no
+    FROM/USING, a policy's table); function parameters and PL/pgSQL variables are not columns.
+    """
+
+    reads: tuple[str, ...] = ()
+    """Relations read: FROM, JOIN, USING, MERGE sources, subqueries, COPY TO, view and CREATE TABLE AS queries."""
+    writes: tuple[str, ...] = ()
+    """Relations written: INSERT, UPDATE, DELETE and MERGE targets, COPY FROM, TRUNCATE."""
+    mentions: tuple[str, ...] = ()
+    """Relations otherwise named: ALTER TABLE, CREATE INDEX/POLICY/TRIGGER ON, REFERENCES, GRANT, LOCK, ..."""
+    columns_read: tuple[tuple[str, str], ...] = ()
+    columns_written: tuple[tuple[str, str], ...] = ()
+    functions: tuple[str, ...] = ()
+    """Functions and procedures called (built-ins included, as ``public.count``), trigger functions."""
+    late: tuple[str, ...] = ()
+    """Of the names above, those named only inside a PL/pgSQL function's body: PostgreSQL resolves them when
+    the function runs, not when it is created, so they order files only where they close no cycle."""
+
+    @property
+    def relations(self) -> tuple[str, ...]:
+        """Every relation named: read, written or mentioned."""
+        return tuple(dict.fromkeys((*self.reads, *self.writes, *self.mentions)))
+
+    @property
+    def names(self) -> set[str]:
+        """Relations and functions: what a statement depends on."""
+        return {*self.reads, *self.writes, *self.mentions, *self.functions}
+
+
+
+_MISSING = object()
+# attributes never holding a reference: names, types, roles, collations
+_SKIP_TYPES = frozenset({"char*", "Alias*", "TypeName*", "RoleSpec*", "CollateClause*", "String*", "Bitmapset*"})
+_CHILDREN: dict[type, tuple[str, ...]] = {}
+_LEAVES = (ast.String, ast.Integer, ast.Float, ast.Boolean, ast.BitString, ast.A_Const, ast.ParamRef,
+           ast.TypeName, ast.Alias, ast.RoleSpec, ast.A_Star, ast.SQLValueFunction, ast.SetToDefault)
+
+
+def _children(cls: type) -> tuple[str, ...]:
+    attrs = _CHILDREN.get(cls)
+    if attrs is None:
+        slots = getattr(cls, "__slots__", None)
+        infos = slots.items() if isinstance(slots, dict) else ()
+        attrs = _CHILDREN[cls] = tuple(
+            name for name, info in infos
+            if (info.c_type.endswith("*") and info.c_type not in _SKIP_TYPES) or info.c_type == "CreateStmt"
+        )
+    return attrs
+
+
+class _Scope:
+    """One query level: visible CTE names, FROM names (alias -> relation, None when not a relation)."""
+
+    __slots__ = ("ctes", "has_from", "items", "names", "outputs", "parent", "relations", "variables")
+
+    def __init__(self, parent: _Scope | None, variables: frozenset[str] | None = None) -> None:
+        self.parent = parent
+        self.ctes: frozenset[str] = parent.ctes if parent is not None else frozenset()
+        self.variables: frozenset[str] = (variables if variables is not None
+                                          else parent.variables if parent is not None else frozenset())
+        self.names: dict[str, str | None] = {}
+        self.relations: list[str] = []
+        self.items = 0
+        self.has_from = False
+        self.outputs: frozenset[str] = frozenset()
+
+    @property
+    def single(self) -> str | None:
+        return self.relations[0] if self.items == 1 and len(self.relations) == 1 else None
+
+    def lookup(self, name: str) -> object:
+        scope: _Scope | None = self
+        while scope is not None:
+            found = scope.names.get(name, _MISSING)
+            if found is not _MISSING:
+                return found
+            scope = scope.parent
+        return _MISSING
+
+    def add_relation(self, alias: str, name: str, bare: bool) -> None:
+        self.names[alias] = name
+        if bare:  # no alias: "public.t.col" is also valid
+            self.names.setdefault(name, name)
+        self.relations.append(name)
+        self.items += 1
+        self.has_from = True
+
+    def add_other(self, alias: str | None) -> None:
+        if alias:
+            self.names[alias] = None
+        self.items += 1
+        self.has_from = True
+
+
+_ASSIGN = re.compile(r"^\s*(?:[^:=\"']|\"[^\"]*\")*?(?::=|=)")
+
+
+def _plpgsql_queries(data: Any) -> Iterator[tuple[str, int]]:
+    """(query, parse mode) of every embedded SQL statement or expression of a PL/pgSQL parse tree."""
+    if isinstance(data, dict):
+        query = data.get("query")
+        if isinstance(query, str):
+            yield query, int(data.get("parseMode") or 0)
+        for key, value in data.items():
+            if key != "query" or not isinstance(value, str):
+                yield from _plpgsql_queries(value)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _plpgsql_queries(item)
+
+
+def _plpgsql_variables(data: Any) -> Iterator[str]:
+    for fn in data if isinstance(data, list) else ():
+        for datum in (fn.get("PLpgSQL_function") or {}).get("datums") or ():
+            for value in datum.values():
+                name = value.get("refname") if isinstance(value, dict) else None
+                if name and not name.startswith("("):
+                    yield name
+
+
+def _split(text: str) -> list[tuple[ast.Node, str]]:
+    """The statements of ``text`` with their own text (pglast reports character offsets)."""
+    out = []
+    for rs in pglast.parse_sql(text):
+        if rs.stmt is not None:
+            start = rs.stmt_location or 0
+            out.append((rs.stmt, text[start:start + rs.stmt_len] if rs.stmt_len else text[start:]))
+    return out
+
+
+def _deparse(node: ast.Node) -> str | None:
+    from pglast.stream import RawStream
+
+    try:
+        return str(RawStream()(node))
+    except Exception:  # a node pglast cannot print: its body stays unread
+        return None
+
+
+def _option(options: Iterable[ast.Node] | None, name: str) -> Any:
+    for opt in options or ():
+        if isinstance(opt, ast.DefElem) and opt.defname == name:
+            return opt.arg
+    return None
+
+
+def _sval(node: ast.Node | tuple[ast.Node, ...] | None) -> str | None:
+    if isinstance(node, tuple):
+        node = node[0] if node else None
+    return getattr(node, "sval", None)
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.reads: dict[str, None] = {}
+        self.writes: dict[str, None] = {}
+        self.mentions: dict[str, None] = {}
+        self.cols_read: dict[tuple[str, str], None] = {}
+        self.cols_written: dict[tuple[str, str], None] = {}
+        self.functions: dict[str, None] = {}
+        self.late: dict[str, None] = {}
+        self._top: ast.Node | None = None
+        self._text: str | None = None
+
+    def result(self) -> References:
+        return References(reads=tuple(self.reads), writes=tuple(self.writes), mentions=tuple(self.mentions),
+                          columns_read=tuple(self.cols_read), columns_written=tuple(self.cols_written),
+                          functions=tuple(self.functions), late=tuple(self.late))
+
+    # entry points
+
+    def statement(self, node: ast.Node, text: str | None, variables: frozenset[str] = frozenset()) -> None:
+        outer = self._top, self._text
+        self._top, self._text = node, text
+        self.walk(node, _Scope(None, variables))
+        self._top, self._text = outer
+
+    def source(self, node: ast.Node) -> str | None:
+        """The SQL of a function or DO statement: as written when it is the statement given, else deparsed."""
+        return self._text if node is self._top and self._text is not None else _deparse(node)
+
+    def walk(self, node: Any, scope: _Scope) -> None:
+        if isinstance(node, tuple):
+            for item in node:
+                self.walk(item, scope)
+            return
+        if not isinstance(node, ast.Node) or isinstance(node, _LEAVES):
+            return
+        handler = _HANDLERS.get(type(node))
+        if handler is not None:
+            handler(self, node, scope)
+        else:
+            self.fields(node, scope)
+
+    def fields(self, node: ast.Node, scope: _Scope, skip: tuple[str, ...] = ()) -> None:
+        for attr in _children(type(node)):
+            if attr not in skip:
+                value = getattr(node, attr, None)
+                if value is not None:
+                    self.walk(value, scope)
+
+    # relations
+
+    def relation(self, rv: ast.RangeVar, scope: _Scope, into: dict[str, None] | None = None) -> str | None:
+        """A FROM item (read), or a DML or COPY target (``into``: a target never names a CTE): registers its
+        alias in ``scope``; None for a CTE."""
+        relname = rv.relname or ""
+        alias = rv.alias.aliasname if rv.alias is not None else None
+        if into is None and rv.schemaname is None and relname in scope.ctes:
+            scope.add_other(alias or relname)
+            return None
+        name = qualify(rv.schemaname, relname)
+        (self.reads if into is None else into)[name] = None
+        scope.add_relation(alias or relname, name, bare=alias is None)
+        return name
+
+    def from_item(self, node: ast.Node | None, scope: _Scope) -> None:
+        if node is None:
+            return
+        if isinstance(node, ast.RangeVar):
+            self.relation(node, scope)
+        elif isinstance(node, ast.JoinExpr):
+            self.from_item(node.larg, scope)
+            self.from_item(node.rarg, scope)
+            self.walk(node.quals, scope)
+            if node.alias is not None and node.alias.aliasname:
+                scope.names[node.alias.aliasname] = None
+        elif isinstance(node, ast.RangeSubselect):
+            self.walk(node.subquery, scope)
+            scope.add_other(node.alias.aliasname if node.alias is not None else None)
+        elif isinstance(node, ast.RangeTableSample):
+            self.from_item(node.relation, scope)
+            self.walk(node.args, scope)
+            self.walk(node.repeatable, scope)
+        else:  # functions in FROM, XMLTABLE, JSON_TABLE
+            self.fields(node, scope)
+            alias = getattr(node, "alias", None)
+            scope.add_other(alias.aliasname if isinstance(alias, ast.Alias) else None)
+
+    def mention(self, rv: ast.RangeVar, scope: _Scope) -> None:
+        self.mentions[rangevar_name(rv)] = None
+
+    def with_clause(self, wc: ast.WithClause | None, scope: _Scope) -> None:
+        if wc is None:
+            return
+        ctes = [c for c in wc.ctes or () if isinstance(c, ast.CommonTableExpr)]
+        if wc.recursive:
+            scope.ctes = scope.ctes | {c.ctename or "" for c in ctes}
+        for cte in ctes:
+            self.walk(cte.ctequery, scope)
+            scope.ctes = scope.ctes | {cte.ctename or ""}
+
+    # queries
+
+    def select(self, node: ast.SelectStmt, parent: _Scope) -> None:
+        scope = _Scope(parent)
+        self.with_clause(node.withClause, scope)
+        if node.larg is not None or node.rarg is not None:  # UNION, INTERSECT, EXCEPT
+            scope.has_from = True  # ORDER BY names output columns, not a relation's
+            self.walk(node.larg, scope)
+            self.walk(node.rarg, scope)
+            self.walk(node.sortClause, scope)
+            self.walk(node.limitOffset, scope)
+            self.walk(node.limitCount, scope)
+            return
+        for item in node.fromClause or ():
+            self.from_item(item, scope)
+        self.walk(node.targetList, scope)
+        self.walk(node.whereClause, scope)
+        self.walk(node.havingClause, scope)
+        self.walk(node.windowClause, scope)
+        self.walk(node.valuesLists, scope)
+        self.walk(node.distinctClause, scope)
+        self.walk(node.limitOffset, scope)  # not lockingClause (FOR UPDATE OF names aliases) nor intoClause
+        self.walk(node.limitCount, scope)
+        # GROUP BY and ORDER BY may name output columns
+        scope.outputs = frozenset(t.name for t in node.targetList or () if isinstance(t, ast.ResTarget) and t.name)
+        self.walk(node.groupClause, scope)
+        self.walk(node.sortClause, scope)
+
+    def _target(self, node: ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt | ast.MergeStmt,
+                parent: _Scope) -> tuple[_Scope, str | None]:
+        scope = _Scope(parent)
+        self.with_clause(node.withClause, scope)
+        target = self.relation(node.relation, scope, into=self.writes) if node.relation is not None else None
+        return scope, target
+
+    def _set(self, targets: Iterable[ast.Node] | None, target: str | None, scope: _Scope) -> None:
+        """SET col = expr, INSERT (col, ...): columns written on the target, values read."""
+        for rt in targets or ():
+            if isinstance(rt, ast.ResTarget):
+                if target is not None and rt.name:
+                    self.cols_written[(target, rt.name)] = None
+                self.walk(rt.indirection, scope)
+                self.walk(rt.val, scope)
+
+    def _returning(self, node: ast.Node, scope: _Scope) -> None:
+        returning = getattr(node, "returningClause", None)
+        self.walk(returning.exprs if isinstance(returning, ast.ReturningClause) else returning, scope)
+
+    def insert(self, node: ast.InsertStmt, parent: _Scope) -> None:
+        scope, target = self._target(node, parent)
+        # the target is not visible to the inserted query
+        query_scope = _Scope(parent)
+        query_scope.ctes = scope.ctes
+        query_scope.has_from = True
+        self.walk(node.selectStmt, query_scope)
+        self._set(node.cols, target, scope)
+        if target is not None and not node.cols and node.selectStmt is not None:
+            self.cols_written[(target, "*")] = None
+        conflict = node.onConflictClause
+        if conflict is not None:
+            scope.names["excluded"] = None
+            if conflict.infer is not None:
+                self.walk(conflict.infer.whereClause, scope)
+            self._set(conflict.targetList, target, scope)
+            self.walk(conflict.whereClause, scope)
+        self._returning(node, scope)
+
+    def update(self, node: ast.UpdateStmt | ast.DeleteStmt, parent: _Scope) -> None:
+        """UPDATE ... SET ... FROM, DELETE ... USING."""
+        scope, target = self._target(node, parent)
+        for item in (node.fromClause if isinstance(node, ast.UpdateStmt) else node.usingClause) or ():
+            self.from_item(item, scope)
+        if isinstance(node, ast.UpdateStmt):
+            self._set(node.targetList, target, scope)
+        self.walk(node.whereClause, scope)
+        self._returning(node, scope)
+
+    def merge(self, node: ast.MergeStmt, parent: _Scope) -> None:
+        scope, target = self._target(node, parent)
+        if node.sourceRelation is not None:
+            self.from_item(node.sourceRelation, scope)
+        self.walk(node.joinCondition, scope)
+        for when in node.mergeWhenClauses or ():
+            if not isinstance(when, ast.MergeWhenClause):
+                continue
+            self.walk(when.condition, scope)
+            self._set(when.targetList, target, scope)
+            if target is not None and when.values and not when.targetList:
+                self.cols_written[(target, "*")] = None
+            self.walk(when.values, scope)
+        self._returning(node, scope)
+
+    def copy(self, node: ast.CopyStmt, parent: _Scope) -> None:
+        scope = _Scope(parent)
+        if node.relation is not None:
+            name = self.relation(node.relation, scope, into=self.writes if node.is_from else self.reads)
+            columns = self.cols_written if node.is_from else self.cols_read
+            if name is not None:
+                for col in [_sval(a) for a in node.attlist or ()] or ["*"]:
+                    if col:
+                        columns[(name, col)] = None
+            self.walk(node.whereClause, scope)
+        self.walk(node.query, scope)
+
+    # expressions
+
+    def column(self, node: ast.ColumnRef, scope: _Scope) -> None:
+        fields = node.fields or ()
+        if not fields:
+            return
+        last = fields[-1]
+        col = "*" if isinstance(last, ast.A_Star) else getattr(last, "sval", None)
+        if not col:
+            return
+        if len(fields) == 1:
+            if col in scope.variables:
+                return
+            level: _Scope | None = scope
+            while level is not None and not level.has_from:
+                level = level.parent
+            if level is None or col in level.outputs:
+                return
+            if col == "*":
+                for rel in level.relations:
+                    self.cols_read[(rel, "*")] = None
+            elif level.single is not None:
+                self.cols_read[(level.single, col)] = None
+            return
+        quals = [getattr(f, "sval", None) for f in fields[:-1]]
+        if any(q is None for q in quals) or len(quals) > 3:
+            return
+        key = quals[0] if len(quals) == 1 else f"{quals[-2]}.{quals[-1]}"
+        found = scope.lookup(key or "")
+        if isinstance(found, str):
+            self.cols_read[(found, col)] = None
+
+    def call(self, node: ast.FuncCall, scope: _Scope) -> None:
+        self.functions[dotted(node.funcname)] = None
+        self.fields(node, scope, skip=("funcname",))
+
+    # statements
+
+    def view(self, node: ast.ViewStmt, scope: _Scope) -> None:
+        self.fields(node, scope, skip=("view",))
+
+    def create_table_as(self, node: ast.CreateTableAsStmt, scope: _Scope) -> None:
+        self.fields(node, scope, skip=("into",))
+
+    def _on(self, rv: ast.RangeVar | None, scope: _Scope, created: bool = False) -> _Scope:
+        """The scope of a statement on one table, whose expressions' bare columns are that table's."""
+        own = _Scope(scope)
+        if rv is not None:
+            if not created:
+                self.mention(rv, own)
+            own.add_relation(rv.relname or "", rangevar_name(rv), bare=True)
+        return own
+
+    def create_table(self, node: ast.CreateStmt, scope: _Scope) -> None:
+        """CHECK and DEFAULT expressions read the new table's columns; REFERENCES names another table."""
+        self.fields(node, self._on(node.relation, scope, created=True), skip=("relation",))
+
+    def on_relation(self, node: ast.IndexStmt | ast.AlterTableStmt, scope: _Scope) -> None:
+        """ALTER TABLE t, CREATE INDEX ON t."""
+        self.fields(node, self._on(node.relation, scope), skip=("relation",))
+
+    def policy(self, node: ast.CreatePolicyStmt | ast.AlterPolicyStmt, scope: _Scope) -> None:
+        """USING and WITH CHECK read the policy's table."""
+        own = self._on(node.table, scope)
+        self.walk(node.qual, own)
+        self.walk(node.with_check, own)
+
+    def trigger(self, node: ast.CreateTrigStmt, scope: _Scope) -> None:
+        self.functions[dotted(node.funcname)] = None
+        own = _Scope(scope)
+        own.names.update(new=None, old=None)
+        self.fields(node, own, skip=("funcname",))
+
+    def truncate(self, node: ast.TruncateStmt, scope: _Scope) -> None:
+        for rv in node.relations or ():
+            if isinstance(rv, ast.RangeVar):
+                self.writes[rangevar_name(rv)] = None
+
+    def function(self, node: ast.CreateFunctionStmt, scope: _Scope) -> None:
+        params = frozenset(p.name for p in node.parameters or () if isinstance(p, ast.FunctionParameter) and p.name)
+        self.walk(tuple(getattr(p, "defexpr", None) for p in node.parameters or ()), scope)
+        language = (_sval(_option(node.options, "language")) or "sql").lower()
+        variables = scope.variables | params
+        if node.sql_body is not None:  # BEGIN ATOMIC ... END, RETURN expr
+            self.walk(node.sql_body, _Scope(None, variables))
+        elif language == "sql":
+            body = _sval(_option(node.options, "as"))
+            if body:
+                self.embedded(body, variables)
+        elif language == "plpgsql":
+            before = self._names()
+            self.plpgsql(self.source(node), variables)
+            self.late.update(dict.fromkeys(sorted(self._names() - before)))
+
+    def _names(self) -> set[str]:
+        return {*self.reads, *self.writes, *self.mentions, *self.functions}
+
+    def do(self, node: ast.DoStmt, scope: _Scope) -> None:
+        if (_sval(_option(node.args, "language")) or "plpgsql").lower() == "plpgsql":
+            self.plpgsql(self.source(node), scope.variables)
+
+    def embedded(self, text: str, variables: frozenset[str]) -> None:
+        """The statements of a body (none when it does not parse)."""
+        try:
+            parts = _split(text)
+        except pglast.parser.ParseError:
+            return
+        for node, part in parts:
+            self.statement(node, part, variables)
+
+    def plpgsql(self, source: str | None, variables: frozenset[str]) -> None:
+        if not source:
+            return
+        try:
+            tree = pglast.parse_plpgsql(source)
+        except Exception:  # a body pglast cannot read: no references rather than no analysis
+            return
+        variables = variables | frozenset(_plpgsql_variables(tree))
+        for query, mode in _plpgsql_queries(tree):
+            if mode in (3, 4, 5):  # "target := expression"
+                m = _ASSIGN.match(query)
+                query = query[m.end():] if m else query
+            self.embedded(query if mode == 0 else f"select {query}", variables)  # an expression as a SELECT
+
+
+_HANDLERS: dict[type, Any] = {
+    ast.SelectStmt: Collector.select, ast.InsertStmt: Collector.insert, ast.UpdateStmt: Collector.update,
+    ast.DeleteStmt: Collector.update, ast.MergeStmt: Collector.merge, ast.CopyStmt: Collector.copy,
+    ast.ColumnRef: Collector.column, ast.FuncCall: Collector.call, ast.RangeVar: Collector.mention,
+    ast.ViewStmt: Collector.view, ast.CreateTableAsStmt: Collector.create_table_as,
+    ast.CreateStmt: Collector.create_table, ast.CreateFunctionStmt: Collector.function, ast.DoStmt: Collector.do,
+    ast.CreateTrigStmt: Collector.trigger, ast.CreatePolicyStmt: Collector.policy,
+    ast.AlterPolicyStmt: Collector.policy, ast.IndexStmt: Collector.on_relation,
+    ast.AlterTableStmt: Collector.on_relation, ast.TruncateStmt: Collector.truncate,
+}
