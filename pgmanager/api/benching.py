@@ -31,9 +31,8 @@ from ..bench import (
     load_baseline,
     load_profile,
     load_workload,
+    table_rows,
 )
-from ..bench._catalog import read_catalog
-from ..bench._data import tables_to_fill
 from ..config import Settings
 from ..db import connection, describe, redact
 from ..errors import ConfigError
@@ -89,9 +88,7 @@ def _check(scale: float | None, clients: int, duration_s: float | None, iteratio
 
 def _rows(dsn: str, settings: Settings, profile: DataProfile) -> dict[str, int]:
     with connection(dsn) as conn:
-        catalog = read_catalog(conn)
-        return {name: int(catalog[name].reltuples) for name in tables_to_fill(catalog, list(settings.exposed_schemas),
-                                                                              profile)}
+        return table_rows(conn, list(settings.exposed_schemas), profile)
 
 
 def bench(settings: Settings, project: Project, *, scale: float | None = None, seed: int = 1, clients: int = 1,

@@ -1,6 +1,7 @@
 -- name: project-members
 -- description: The members of a project with their profile and role, in the order they joined.
 -- params: {"project_id": "00000000-0000-0000-0000-0000000000a1"}
+-- param: project_id from public.projects.id
 select
     pm.user_id,
     u.display_name,

@@ -1,6 +1,7 @@
 -- name: user-project-analytics
 -- description: Analytics (members, files, last activity) of the projects a user owns or is a member of, most recently active first.
 -- params: {"user_id": "00000000-0000-0000-0000-00000000000b"}
+-- param: user_id from public.projects.user_id
 select
     pa.id,
     pa.name,

@@ -1,6 +1,7 @@
 -- name: user-projects
 -- description: A user's own projects, newest first (project list page); served by idx_projects_user_created.
 -- params: {"user_id": "00000000-0000-0000-0000-00000000000a", "limit": 50}
+-- param: user_id from public.projects.user_id
 select
     p.id,
     p.name,

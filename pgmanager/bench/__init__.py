@@ -1,0 +1,63 @@
+"""Benchmark the API's queries through RLS at a realistic scale.
+
+- ``_workload``: the named queries of ``<queries>/*.sql`` and where their parameters come from;
+- ``_data``: a deterministic synthetic data generator (server-side, generic over the catalog);
+- ``_sample``: each request's parameters and the user it runs as;
+- ``_run``: clients, identities, closed and open loops; ``_stats``: exact percentiles, the bootstrap;
+- ``_explain``: plan fingerprints and flags; ``_report``: the report's figures and text;
+- ``_compare``: the baseline gate; ``_bench``: all of it on one database.
+
+``pgmanager.api.benching.bench`` wires it to the project, its sandbox and its data template.
+"""
+
+from ._bench import Outcome, bench_workload
+from ._compare import compare, load_baseline
+from ._data import GENERATOR_VERSION, PROFILE_NAME, DataProfile, Generated, generate, load_profile, table_rows
+from ._models import (
+    AUTHENTICATED,
+    IDENTITIES,
+    SERVICE_ROLE,
+    BenchReport,
+    BenchSettings,
+    Comparison,
+    DataInfo,
+    Problem,
+    QueryResult,
+    Run,
+    Verdict,
+)
+from ._report import database_metrics, text_table
+from ._run import Load
+from ._workload import Query, Workload, load_workload, parse_query
+
+__all__ = [
+    "AUTHENTICATED",
+    "GENERATOR_VERSION",
+    "IDENTITIES",
+    "PROFILE_NAME",
+    "SERVICE_ROLE",
+    "BenchReport",
+    "BenchSettings",
+    "Comparison",
+    "DataInfo",
+    "DataProfile",
+    "Generated",
+    "Load",
+    "Outcome",
+    "Problem",
+    "Query",
+    "QueryResult",
+    "Run",
+    "Verdict",
+    "Workload",
+    "bench_workload",
+    "compare",
+    "database_metrics",
+    "generate",
+    "load_baseline",
+    "load_profile",
+    "load_workload",
+    "parse_query",
+    "table_rows",
+    "text_table",
+]

@@ -1,0 +1,127 @@
+"""Benchmark a workload on one database: every query as an authenticated user (through RLS) and as
+service_role (bypassing it), then its plans."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from ..db import connection, error_line
+from ..errors import ConfigError, InputError
+from ._catalog import Table, read_catalog
+from ._explain import explain, fingerprint, flags, shape
+from ._models import AUTHENTICATED, IDENTITIES, SERVICE_ROLE, Plan, Problem, QueryResult, Run
+from ._report import rls_ratio, run_result
+from ._run import Clients, Load, RunError, client_rng, end_request, identity_sql, run
+from ._sample import Sampler, build_sampler
+from ._workload import Query, Workload, check_against
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+@dataclass
+class Outcome:
+    queries: list[QueryResult] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _problem(exc: InputError) -> Problem:
+    return Problem(where=exc.where or "", message=exc.message)
+
+
+def check_roles(conn: psycopg.Connection, where: str) -> None:
+    """Both identities exist, and authenticated does not bypass RLS (a measurement through RLS that
+    skips it would be a lie)."""
+    rows: dict[str, bool] = dict(conn.execute("select rolname, rolsuper or rolbypassrls from pg_catalog.pg_roles "
+                             "where rolname = any(%s)", [list(IDENTITIES)]).fetchall())
+    for role in IDENTITIES:
+        if role not in rows:
+            raise ConfigError(f"role {role} does not exist: bench runs every query as authenticated and as "
+                              "service_role (Supabase has them; elsewhere the auth emulation creates them)",
+                              where=where)
+    if rows[AUTHENTICATED]:
+        raise ConfigError("role authenticated bypasses row level security (superuser or BYPASSRLS): timings "
+                          "through RLS would measure nothing", where=where)
+
+
+def _plan(conn: psycopg.Connection, query: Query, sampler: Sampler, identity: str, run_: Run | None, *,
+          seed: int, read_only: bool, slow_ms: float, rls_flagged: bool, catalog: dict[str, Table]) -> Plan:
+    params, user = sampler.draw(client_rng(seed, query.name, 0))
+
+    def explained(analyze: bool) -> dict[str, Any]:
+        conn.execute(identity_sql(identity, user, read_only))
+        try:
+            return explain(conn, query.sql, params, analyze=analyze)
+        finally:
+            end_request(conn)
+
+    doc = explained(False)
+    root = doc["Plan"]
+    found = flags(root, catalog, analyzed=False)
+    slow = run_ is not None and run_.latency.p95 > slow_ms
+    if not (slow or rls_flagged or found):
+        return Plan(identity=identity, fingerprint=fingerprint(root), shape=shape(root), flags=found, analyzed=False)
+    analyzed = explained(True)
+    return Plan(identity=identity, fingerprint=fingerprint(root), shape=shape(root),
+                flags=flags(analyzed["Plan"], catalog, analyzed=True), analyzed=True,
+                execution_ms=analyzed.get("Execution Time"), plan=analyzed)
+
+
+def sql_checksum(query: Query) -> str:
+    return hashlib.sha256(query.sql.encode()).hexdigest()[:16]
+
+
+def bench_workload(dsn: str, workload: Workload, load: Load, *, seed: int, read_only: bool, slow_ms: float,
+                   where: str, on_progress: ProgressFn | None = None) -> Outcome:
+    """Run every query of ``workload`` on ``dsn``; a query that cannot run is a problem, not the end."""
+    out = Outcome(problems=[_problem(p) for p in workload.problems])
+    with connection(dsn) as conn:
+        check_roles(conn, where)
+        catalog = read_catalog(conn)
+        samplers: dict[str, Sampler] = {}
+        for q in workload.queries:
+            problems = check_against(q, catalog)
+            if not problems:
+                try:
+                    samplers[q.name] = build_sampler(conn, q, catalog, seed)
+                except InputError as exc:
+                    problems = [exc]
+            out.problems.extend(_problem(p) for p in problems)
+    runnable = [q for q in workload.queries if q.name in samplers]
+    steps = len(runnable) * len(IDENTITIES)
+    with Clients(dsn, load.clients) as clients:
+        for i, q in enumerate(runnable):
+            result = QueryResult(name=q.name, file=q.file, description=q.description, sql_checksum=sql_checksum(q),
+                                 params=q.describe_params())
+            runs: list[Run] = []
+            error = None
+            for j, identity in enumerate(IDENTITIES):
+                if on_progress:
+                    on_progress(f"{q.name} as {identity}", i * len(IDENTITIES) + j, steps)
+                try:
+                    measured = run(clients, q, samplers[q.name], identity, load, seed=seed, read_only=read_only)
+                except RunError as exc:
+                    error = f"as {identity}: {exc}"
+                    break
+                runs.append(run_result(identity, measured, load, seed))
+            ratio, flagged = rls_ratio(runs)
+            plans: list[Plan] = []
+            if error is None:
+                try:
+                    plans = [_plan(clients.conns[0], q, samplers[q.name], identity,
+                                   next((r for r in runs if r.identity == identity), None), seed=seed,
+                                   read_only=read_only, slow_ms=slow_ms, rls_flagged=flagged, catalog=catalog)
+                             for identity in (AUTHENTICATED, SERVICE_ROLE)]
+                except psycopg.Error as exc:
+                    error = f"EXPLAIN failed: {error_line(exc)}"
+            out.queries.append(result.model_copy(update={"runs": runs, "rls_ratio": ratio, "rls_flagged": flagged,
+                                                         "plans": plans, "error": error}))
+            if error is not None:
+                out.problems.append(Problem(where=f"{q.file}:{q.line}", message=f"query {q.name} failed {error}"))
+        if on_progress:
+            on_progress("done", steps, steps)
+    return out

@@ -1,0 +1,92 @@
+"""The regression gate: this run against a saved one (``--baseline FILE``).
+
+A query fails when its plan shape changed (as either identity), or when the bootstrap confidence
+interval of its p95 ratio (this run over the baseline, from both raw samples) lies wholly above
+1 + threshold: slower beyond the threshold and beyond the noise. A p95 that merely looks slower on a
+small or noisy sample does not fail.
+
+The bootstrap sees the noise within a run, not a shift between runs (another process busy on the
+machine during one of them). Sub-millisecond queries shift by tens of percent that way (an A/A pair
+measured 0.105 ms then 0.168 ms while tests ran beside it), so a slowdown must also exceed
+``min_delta_ms`` (1 ms: below what an API client can notice) to fail.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ..errors import InputError
+from ._models import IDENTITIES, BenchReport, Comparison, Verdict
+from ._stats import regressed
+
+CONFIDENCE = 0.95
+DRAWS = 2000
+MIN_DELTA_MS = 1.0
+
+
+def load_baseline(path: Path) -> BenchReport:
+    """A report saved by ``--save`` or ``--format json``; anything else is an InputError naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the baseline: {getattr(exc, 'strerror', None) or exc}",
+                         where=str(path)) from None
+    try:
+        return BenchReport.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "the file"
+        raise InputError(f"not a pgmanager bench report ({loc}: {first['msg']})", where=str(path)) from None
+
+
+def compare(current: BenchReport, baseline: BenchReport, source: str, *, threshold: float,
+            min_delta_ms: float = MIN_DELTA_MS, seed: int = 0) -> Comparison:
+    notes = []
+    for label, now, then in (("scale", current.data.scale, baseline.data.scale),
+                             ("seed", current.data.seed, baseline.data.seed),
+                             ("clients", current.settings.clients, baseline.settings.clients),
+                             ("mode", current.settings.mode, baseline.settings.mode)):
+        if now != then:
+            notes.append(f"the baseline ran with {label} {then}, this run with {now}: timings may not compare")
+    verdicts: list[Verdict] = []
+    for q in current.queries:
+        before = baseline.query(q.name)
+        for identity in IDENTITIES:
+            run, plan = q.run(identity), q.plan(identity)
+            if run is None:
+                continue
+            old_run = before.run(identity) if before else None
+            if before is None or old_run is None or not old_run.samples_us:
+                verdicts.append(Verdict(query=q.name, identity=identity, verdict="new", p95=run.latency.p95,
+                                        detail="not in the baseline"))
+                continue
+            if before.sql_checksum != q.sql_checksum:
+                notes.append(f"{q.name}: its SQL changed since the baseline")
+            old_plan = before.plan(identity)
+            fail, interval = regressed([v / 1000 for v in old_run.samples_us], [v / 1000 for v in run.samples_us],
+                                       threshold, draws=DRAWS, confidence=CONFIDENCE, seed=seed)
+            measured = Verdict(query=q.name, identity=identity, verdict="ok", baseline_p95=old_run.latency.p95,
+                               p95=run.latency.p95, ratio=round(interval.point, 3), ci_low=round(interval.low, 3),
+                               ci_high=round(interval.high, 3))
+            delta = run.latency.p95 - old_run.latency.p95
+            if old_plan is not None and plan is not None and old_plan.fingerprint != plan.fingerprint:
+                measured = measured.model_copy(update={
+                    "verdict": "plan changed", "plan_before": old_plan.shape, "plan_after": plan.shape,
+                    "detail": f"plan shape changed: was {old_plan.shape}; now {plan.shape}"})
+            elif fail and delta > min_delta_ms:
+                measured = measured.model_copy(update={
+                    "verdict": "slower",
+                    "detail": f"p95 {interval.point:.2f}x the baseline ({CONFIDENCE:.0%} interval {interval.low:.2f}.."
+                              f"{interval.high:.2f}, over {1 + threshold:.2f}; +{delta:.2f} ms)"})
+            elif interval.high < 1 / (1 + threshold):
+                measured = measured.model_copy(update={"verdict": "faster",
+                                                       "detail": f"p95 {interval.point:.2f}x the baseline"})
+            verdicts.append(measured)
+    for q in baseline.queries:
+        if current.query(q.name) is None:
+            notes.append(f"{q.name}: in the baseline, not in this run")
+    return Comparison(baseline=source, threshold=threshold, min_delta_ms=min_delta_ms, confidence=CONFIDENCE,
+                      verdicts=verdicts,
+                      notes=list(dict.fromkeys(notes)))

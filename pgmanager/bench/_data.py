@@ -1,0 +1,559 @@
+"""Deterministic synthetic data at a chosen scale, generated inside the server.
+
+Generic: the generator reads the target's catalog and fills every table of the exposed schemas, and
+every table they reference, in foreign-key order, one ``insert ... select ... from generate_series``
+per table (never row by row). A column gets a value that fits its type, its CHECK constraint (an
+enumeration, numeric bounds) and its foreign key (a row of the referenced table, picked through a
+numbered copy of its keys); unique columns are derived from the row number.
+
+Deterministic: every "random" value is ``hashint8extended(row number, salt)`` with a salt derived from
+the seed, the table and the column, so the same seed gives the same rows, whatever order the server
+evaluates them in. Rows that would break a unique constraint are skipped (``on conflict do nothing``),
+in row-number order, so that is deterministic too.
+
+A data profile (``<queries>/bench.toml``) gives rows per table at scale 1 and per-column overrides for
+a project's own tables: skewed foreign keys (``skew = 2``: a row of the referenced table is picked at
+``count * random() ^ 2``, so a few rows are picked very often, as a few users own many projects),
+fixed value lists with weights, null fractions and SQL expressions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+import time
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from ..db import error_line
+from ..errors import ConfigError, DatabaseError
+from ._catalog import Column, ForeignKey, Table, closure, read_catalog
+from ._checks import Facts, column_facts
+
+GENERATOR_VERSION = "1"
+"""Part of a data template's key: bump it when the same seed would generate different rows."""
+
+PROFILE_NAME = "bench.toml"
+"""The data profile, beside the workload's query files."""
+
+_MASK = 2**52 - 1
+_INT_RANGE = {"int2": (0, 1000), "int4": (0, 1_000_000), "int8": (0, 1_000_000)}
+
+
+class ColumnRule(BaseModel):
+    """How one column is filled instead of the generic way."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sql: str | None = None
+    """A SQL expression: ``{n}`` the row number, ``{r}`` a uniform random in [0, 1) of this column,
+    ``{other}`` the value of another column of the row; double any literal brace (``'{{}}'``)."""
+    values: list[str] | None = None
+    weights: list[float] | None = None
+    skew: float | None = None
+    """Foreign keys: pick the referenced row at ``count * random() ^ skew`` (1 is uniform)."""
+    null_fraction: float = 0.0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ColumnRule:
+        if self.sql is not None and self.values is not None:
+            raise ValueError("give sql or values, not both")
+        if self.values is not None and not self.values:
+            raise ValueError("values must not be empty")
+        if self.weights is not None:
+            if self.values is None or len(self.weights) != len(self.values):
+                raise ValueError("weights needs values, one weight per value")
+            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+                raise ValueError("weights must be >= 0 and not all 0")
+        if self.skew is not None and self.skew <= 0:
+            raise ValueError("skew must be more than 0 (1 is uniform)")
+        if not 0 <= self.null_fraction <= 1:
+            raise ValueError("null_fraction must be between 0 and 1")
+        return self
+
+
+class TableRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rows: int | None = None
+    """Rows at scale 1 (a table whose primary key references another gets one row per referenced row)."""
+    columns: dict[str, ColumnRule] = {}
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        return {k: {"sql": r} if isinstance(r, str) else r for k, r in v.items()} if isinstance(v, dict) else v
+
+    @field_validator("rows")
+    @classmethod
+    def _rows(cls, v: int | None) -> int | None:
+        if v is not None and v < 0:
+            raise ValueError("rows must be >= 0")
+        return v
+
+
+class DataProfile(BaseModel):
+    """Rows per table and column overrides; the defaults fill any schema generically."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default_rows: int = 10_000
+    """Rows at scale 1 of a table the profile does not name."""
+    window: tuple[date, date] = (date(2024, 1, 1), date(2024, 4, 1))
+    """Timestamps fall in [start, end)."""
+    tables: dict[str, TableRule] = {}
+    source: str | None = None
+    checksum: str = ""
+
+    @model_validator(mode="after")
+    def _window(self) -> DataProfile:
+        if self.window[1] <= self.window[0]:
+            raise ValueError("window must be [start, end) with start before end")
+        if self.default_rows < 0:
+            raise ValueError("default_rows must be >= 0")
+        return self
+
+
+def load_profile(path: Path, display: str) -> DataProfile:
+    """The profile in ``path``, or the generic defaults when there is no such file."""
+    if not path.is_file():
+        return DataProfile()
+    raw = path.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the data profile: {exc}", where=display) from None
+    try:
+        profile = DataProfile(**data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(str(first["msg"]).removeprefix("Value error, "), where=f"{display}: {loc}") from None
+    return profile.model_copy(update={"source": display, "checksum": hashlib.sha256(raw).hexdigest()})
+
+
+@dataclass
+class Generated:
+    """What a generation made: rows added per table, and how long it took."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    seconds_by_table: dict[str, float] = field(default_factory=dict)
+
+
+def _salt(seed: int, *parts: str) -> int:
+    digest = hashlib.sha256(":".join((str(seed), *parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def fill_order(catalog: dict[str, Table], tables: list[str]) -> list[str]:
+    """``tables`` with every referenced table before its referrers; self-references do not count.
+
+    A cycle through NOT NULL foreign keys cannot be filled; a cycle through a nullable one is broken
+    there (the generator leaves that column null, see ``_nulled``).
+    """
+    wanted = set(tables)
+    order: list[str] = []
+    done: set[str] = set()
+    remaining = sorted(wanted)
+    strict = True
+    while remaining:
+        ready = [t for t in remaining if all(
+            fk.ref_table in done or fk.ref_table == t or fk.ref_table not in wanted
+            or (not strict and not _required(catalog[t], fk))
+            for fk in catalog[t].foreign_keys)]
+        if not ready:
+            if not strict:
+                raise ConfigError("cannot order the tables to fill: a cycle of NOT NULL foreign keys among "
+                                  + ", ".join(remaining), where="bench data")
+            strict = False
+            continue
+        order.extend(ready)
+        done.update(ready)
+        remaining = [t for t in remaining if t not in done]
+        strict = True
+    return order
+
+
+def _required(table: Table, fk: ForeignKey) -> bool:
+    return any(c.not_null for c in table.columns if c.name in fk.columns)
+
+
+@dataclass
+class _Expr:
+    """A column's value: its SQL, whether it differs on every row, and the other columns it reads."""
+
+    value: sql.Composable
+    unique: bool = False
+    reads: frozenset[str] = frozenset()
+
+    @property
+    def derived(self) -> bool:
+        return bool(self.reads)
+
+
+class _Filler:
+    """Builds the one INSERT that fills a table."""
+
+    def __init__(self, table: Table, profile: DataProfile, seed: int) -> None:
+        self.table = table
+        self.profile = profile
+        self.seed = seed
+        self.facts = column_facts([d for _, d in table.checks])
+
+    def rand(self, column: str, n: sql.Composable, purpose: str = "") -> sql.Composable:
+        salt = _salt(self.seed, self.table.qualified, column, purpose)
+        return sql.SQL("pg_temp.pgm_r({}, {})").format(n, sql.Literal(salt))
+
+    def nulls(self, column: str, rule: ColumnRule | None, n: sql.Composable,
+              expr: sql.Composable) -> sql.Composable:
+        if rule is None or rule.null_fraction <= 0:
+            return expr
+        return sql.SQL("case when {} < {} then null else {} end").format(
+            self.rand(column, n, "null"), sql.Literal(rule.null_fraction), expr)
+
+    def pick(self, values: list[str], weights: list[float] | None, r: sql.Composable) -> sql.Composable:
+        literals = [sql.Literal(v) for v in values]
+        if not weights:
+            return sql.SQL("(array[{}]::text[])[1 + floor({} * {})::int]").format(
+                sql.SQL(", ").join(literals), r, sql.Literal(len(values)))
+        total, running, whens = sum(weights), 0.0, []
+        for value, weight in zip(literals[:-1], weights[:-1], strict=True):
+            running += weight / total
+            whens.append(sql.SQL("when {} < {} then {}").format(r, sql.Literal(running), value))
+        return sql.SQL("(case {} else {} end)::text").format(sql.SQL(" ").join(whens), literals[-1])
+
+    def custom(self, column: Column, text: str, names: set[str]) -> _Expr:
+        try:
+            fields = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+        except ValueError as exc:
+            raise ConfigError(f"invalid sql template: {exc} (double a literal brace)",
+                              where=self._where(column.name)) from None
+        others = fields - {"n", "r"}
+        unknown = others - names
+        if unknown or column.name in others:
+            bad = ", ".join(sorted(unknown or {column.name}))
+            raise ConfigError(f"sql refers to {bad}, which is not another column of {self.table.qualified}",
+                              where=self._where(column.name))
+        level = sql.Identifier("s", "n") if others else sql.Identifier("g", "n")
+        mapping: dict[str, sql.Composable] = {"n": level, "r": self.rand(column.name, level)}
+        mapping.update({o: sql.Identifier("s", o) for o in others})
+        try:
+            value = sql.SQL(text).format(**mapping)  # the profile's SQL is the project's, like its migrations
+        except (ValueError, IndexError) as exc:
+            raise ConfigError(f"invalid sql template: {exc}", where=self._where(column.name)) from None
+        return _Expr(value, reads=frozenset(others))
+
+    def _where(self, column: str) -> str:
+        return f"{self.profile.source or 'bench data'}: tables.{self.table.qualified}.columns.{column}"
+
+    def generic(self, column: Column, key: bool) -> _Expr | None:
+        """A value for ``column`` from its type and CHECK facts; None to leave it to its default."""
+        n = sql.Identifier("g", "n")
+        r = self.rand(column.name, n)
+        facts = self.facts.get(column.name, Facts())
+        if facts.values:
+            return _Expr(self.pick(list(facts.values), None, r))
+        if column.enum_labels:
+            return _Expr(self.pick(list(column.enum_labels), None, r))
+        kind, cat = column.type_name, column.category
+        if kind == "uuid":  # 128 bits of two hashes of the row number (md5() costs twice as much)
+            halves = [sql.SQL("lpad(to_hex(hashint8extended({}, {})), 16, '0')").format(
+                n, sql.Literal(_salt(self.seed, self.table.qualified, column.name, half))) for half in ("hi", "lo")]
+            return _Expr(sql.SQL("({} || {})::uuid").format(*halves), unique=True)
+        if cat == "S":
+            return _Expr(sql.SQL("{} || {}").format(sql.Literal(column.name + "-"), n), unique=True)
+        if kind in _INT_RANGE:
+            low, high = self._bounds(facts, *_INT_RANGE[kind], integer=True)
+            if key:
+                return _Expr(sql.SQL("{} + {} - 1").format(sql.Literal(int(low)), n), unique=True)
+            return _Expr(sql.SQL("{} + floor({} * {})").format(sql.Literal(int(low)), r,
+                                                                 sql.Literal(int(high - low + 1))))
+        if cat == "N":
+            low, high = self._bounds(facts, 0, 1000, integer=False)
+            return _Expr(sql.SQL("({} + {} * {})::numeric(20, 2)").format(sql.Literal(low), r,
+                                                                           sql.Literal(high - low)))
+        if cat == "B":
+            return _Expr(sql.SQL("{} < 0.5").format(r))
+        if cat == "D":
+            start, end = self.profile.window
+            origin = sql.SQL("{}::timestamptz").format(sql.Literal(f"{start.isoformat()} 00:00:00+00"))
+            if key:
+                return _Expr(sql.SQL("{} + {} * interval '1 second'").format(origin, n), unique=True)
+            span = sql.Literal(f"{(end - start).days} days")
+            return _Expr(sql.SQL("{} + {} * {}::interval").format(origin, r, span))
+        if cat == "T":
+            return _Expr(sql.SQL("{} * interval '1 day'").format(r))
+        if kind == "bytea":
+            return _Expr(sql.SQL("decode(md5({} || {}), 'hex')").format(sql.Literal(column.name), n), unique=True)
+        if kind in ("inet", "cidr"):
+            return _Expr(sql.SQL("'10.0.0.0'::inet + {}").format(n), unique=True)
+        if column.default is not None and "(" not in column.default:
+            return None  # a constant default (jsonb '{}', an array literal): the table's own choice
+        if kind in ("json", "jsonb"):
+            return _Expr(sql.SQL("'{}'"))
+        if cat == "A":
+            return _Expr(sql.SQL("'{}'"))
+        if not column.not_null:
+            return _Expr(sql.SQL("null"))
+        raise ConfigError(f"cannot generate a value of type {column.type_sql} for NOT NULL column "
+                          f"{self.table.qualified}.{column.name}: give it an sql expression in the data profile",
+                          where=self._where(column.name))
+
+    @staticmethod
+    def _bounds(facts: Facts, low: float, high: float, *, integer: bool) -> tuple[float, float]:
+        step = 1 if integer else 0.0
+        lo = facts.low + (0 if facts.low_inclusive else step) if facts.low is not None else None
+        hi = facts.high - (0 if facts.high_inclusive else step) if facts.high is not None else None
+        if lo is None and hi is None:
+            return low, high
+        if lo is None:
+            assert hi is not None
+            return min(low, hi - (high - low)), hi
+        if hi is None:
+            return lo, lo + (high - low)
+        return lo, max(lo, hi)
+
+
+def _nulled(table: Table, fk: ForeignKey, done: set[str]) -> bool:
+    """A foreign key left null: it references its own table, or a table not filled yet (a broken cycle)."""
+    return fk.ref_table == table.qualified or fk.ref_table not in done
+
+
+def _insert(conn: psycopg.Connection, table: Table, rule: TableRule, profile: DataProfile, seed: int, scale: float,
+            done: set[str]) -> int:
+    """Fill one table; returns the rows added."""
+    filler = _Filler(table, profile, seed)
+    n = sql.Identifier("g", "n")
+    exprs: dict[str, _Expr] = {}
+    joins: list[sql.Composable] = []
+    one_to_one: int | None = None
+    for i, fk in enumerate(table.foreign_keys):
+        if any(c in exprs for c in fk.columns):
+            continue  # a column in two foreign keys is filled by the first
+        if _nulled(table, fk, done):
+            if _required(table, fk):
+                raise ConfigError(f"cannot fill NOT NULL {table.qualified}({', '.join(fk.columns)}): it references "
+                                  f"{fk.ref_table}, which cannot be filled first", where="bench data")
+            exprs.update({c: _Expr(sql.SQL("null")) for c in fk.columns})
+            continue
+        ref = sql.Identifier(f"pgm_ref_{i}")
+        count = _numbered_keys(conn, fk, ref)
+        if count == 0:
+            if _required(table, fk):
+                raise ConfigError(f"cannot fill {table.qualified}: {fk.ref_table} has no rows to reference",
+                                  where="bench data")
+            exprs.update({c: _Expr(sql.SQL("null")) for c in fk.columns})
+            continue
+        col_rule = rule.columns.get(fk.columns[0])
+        by_row = set(fk.columns) == set(table.primary_key) and one_to_one is None
+        if by_row:
+            one_to_one = count  # the primary key references another table: one row per referenced row
+            pick: sql.Composable = n
+        else:
+            skew = col_rule.skew if col_rule and col_rule.skew else 1.0
+            pick = sql.SQL("1 + floor({} * power({}, {}))::bigint").format(
+                sql.Literal(count), filler.rand(fk.columns[0], n, "pick"), sql.Literal(skew))
+        pick = filler.nulls(fk.columns[0], col_rule, n, pick)
+        alias = sql.Identifier(f"r{i}")
+        nullable = not _required(table, fk) or (col_rule is not None and col_rule.null_fraction > 0)
+        joins.append(sql.SQL("{} join pg_temp.{} as {} on {} = {}").format(
+            sql.SQL("left" if nullable else ""), ref, alias, sql.Identifier(f"r{i}", "rn"), pick))
+        for col, ref_col in zip(fk.columns, fk.ref_columns, strict=True):
+            exprs[col] = _Expr(sql.Identifier(f"r{i}", ref_col), unique=by_row and col_rule is None)
+    keys = {u[0] for u in table.unique if len(u) == 1}
+    names = {c.name for c in table.columns if not c.generated}
+    numbered: set[str] = set()  # columns the table numbers itself (identity, serial)
+    for column in table.columns:
+        if column.name in exprs or column.generated:
+            continue
+        col_rule = rule.columns.get(column.name)
+        if col_rule is not None and col_rule.sql is not None:
+            exprs[column.name] = filler.custom(column, col_rule.sql, names)
+        elif col_rule is not None and col_rule.values is not None:
+            exprs[column.name] = _Expr(filler.pick(col_rule.values, col_rule.weights, filler.rand(column.name, n)))
+        elif column.identity or (column.default or "").startswith("nextval("):
+            numbered.add(column.name)
+            continue
+        else:
+            generic = filler.generic(column, column.name in keys)
+            if generic is None:
+                continue
+            exprs[column.name] = generic
+        exprs[column.name].value = filler.nulls(column.name, col_rule, n, exprs[column.name].value)
+    foreign = {c for fk in table.foreign_keys for c in fk.columns}
+    for col, col_rule in rule.columns.items():
+        if col not in names:
+            raise ConfigError(f"{table.qualified} has no column {col}", where=filler._where(col))
+        if col in foreign and (col_rule.sql is not None or col_rule.values is not None):
+            raise ConfigError("a foreign key column takes skew and null_fraction (its values are the referenced "
+                              "rows')", where=filler._where(col))
+        if col not in foreign and col_rule.skew is not None:
+            raise ConfigError("skew applies to foreign key columns only", where=filler._where(col))
+    for col, expr in exprs.items():
+        bad = sorted(c for c in expr.reads if c not in exprs or exprs[c].derived)
+        if bad:
+            raise ConfigError(f"sql reads {', '.join(bad)}, which must be generated without reading other columns",
+                              where=filler._where(col))
+    if not exprs:
+        raise ConfigError(f"nothing to generate for {table.qualified}: every column has a default",
+                          where="bench data")
+    if one_to_one is not None:
+        total = one_to_one if rule.rows is None else min(one_to_one, _scaled(rule.rows, scale))
+    else:
+        total = _scaled(rule.rows if rule.rows is not None else profile.default_rows, scale)
+    if total == 0:
+        return 0
+    return _run_insert(conn, table, exprs, joins, total, numbered)
+
+
+def _scaled(rows: int, scale: float) -> int:
+    return 0 if rows == 0 else max(1, round(rows * scale))
+
+
+def _run_insert(conn: psycopg.Connection, table: Table, exprs: dict[str, _Expr], joins: list[sql.Composable],
+                total: int, numbered: set[str]) -> int:
+    types = {c.name: c.type_sql for c in table.columns}
+    base = [(c, e) for c, e in exprs.items() if not e.derived]
+    inner = sql.SQL("select g.n{} from generate_series(1, {}) as g(n) {}").format(
+        sql.SQL("").join(sql.SQL(", {} as {}").format(e.value, sql.Identifier(c)) for c, e in base),
+        sql.Literal(total), sql.SQL(" ").join(joins))
+    # the type names are format_type()'s, read from the catalog
+    outer = [sql.SQL("cast({} as {})").format(sql.Identifier("s", c) if not e.derived else e.value,
+                                              sql.SQL(types[c])) for c, e in exprs.items()]
+    # Rows that break a unique index are skipped, so they go in row-number order unless no index can be
+    # broken; then in primary-key order, which fills the key's index from left to right (twice as fast).
+    distinct = numbered | {c for c, e in exprs.items() if e.unique}
+    unique_free = all(any(c in distinct for c in u) for u in table.unique)
+    order: sql.Composable = sql.SQL(" order by s.n")
+    if unique_free:
+        key = [c for c in table.primary_key if c in exprs and not exprs[c].derived]
+        order = sql.SQL(" order by {}").format(sql.SQL(", ").join(sql.Identifier("s", c) for c in key)) \
+            if key else sql.SQL("")
+    query = sql.SQL("insert into {} ({}) select {} from ({}) as s{} "
+                    "on conflict do nothing").format(
+        sql.Identifier(table.schema, table.name), sql.SQL(", ").join(sql.Identifier(c) for c in exprs),
+        sql.SQL(", ").join(outer), inner, order)
+    try:
+        return conn.execute(query).rowcount
+    except psycopg.Error as exc:
+        diag = exc.diag
+        what = f" (constraint {diag.constraint_name})" if diag.constraint_name else ""
+        raise DatabaseError(f"cannot fill {table.qualified}{what}: {error_line(exc)}",
+                            where="bench data", sqlstate=diag.sqlstate,
+                            hint="add a column rule for it to the data profile") from None
+
+
+def _numbered_keys(conn: psycopg.Connection, fk: ForeignKey, ref: sql.Identifier) -> int:
+    """A temp table numbering the referenced keys 1..count (ordered by the keys, so deterministic)."""
+    schema, _, name = fk.ref_table.partition(".")
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in fk.ref_columns)
+    conn.execute(sql.SQL("drop table if exists pg_temp.{}").format(ref))
+    conn.execute(sql.SQL("create temp table {} as select row_number() over (order by {}) as rn, {} from {} "
+                         "where {}").format(ref, cols, cols, sql.Identifier(schema, name),
+                                            sql.SQL(" and ").join(sql.SQL("{} is not null").format(sql.Identifier(c))
+                                                                  for c in fk.ref_columns)))
+    conn.execute(sql.SQL("analyze pg_temp.{}").format(ref))
+    row = conn.execute(sql.SQL("select count(*) from pg_temp.{}").format(ref)).fetchone()
+    return int(row[0]) if row else 0
+
+
+_RANDOM = sql.SQL("""
+create or replace function pg_temp.pgm_r(n bigint, salt bigint) returns double precision
+language sql immutable parallel safe
+as 'select (hashint8extended(n, salt) & {})::float8 / {}'
+""").format(sql.Literal(_MASK), sql.Literal(float(_MASK + 1)))
+
+
+def tables_to_fill(catalog: dict[str, Table], schemas: list[str], profile: DataProfile) -> list[str]:
+    """The tables of ``schemas``, those the profile names, and every table they reference."""
+    for name in profile.tables:
+        if name not in catalog:
+            raise ConfigError(f"no table {name} in the database", where=f"{profile.source or 'bench data'}: "
+                              f"tables.{name}")
+    roots = [t.qualified for t in catalog.values() if t.schema in schemas] + list(profile.tables)
+    return closure(catalog, roots)
+
+
+_SECONDARY_INDEXES = """
+select pg_catalog.pg_get_indexdef(i.indexrelid), n.nspname, c.relname
+from pg_catalog.pg_index as i
+join pg_catalog.pg_class as c on c.oid = i.indexrelid
+join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+where i.indrelid = %s::regclass
+    and not exists (select 1 from pg_catalog.pg_constraint as k where k.conindid = i.indexrelid)
+order by c.relname
+"""
+
+
+def _without_secondary_indexes(conn: psycopg.Connection, table: Table) -> list[str]:
+    """Drop the table's indexes that back no constraint; returns their definitions, to build them again.
+
+    Building an index once over loaded rows is several times faster than maintaining it row by row.
+    """
+    rows = conn.execute(_SECONDARY_INDEXES, [sql.Identifier(table.schema, table.name).as_string(conn)]).fetchall()
+    for _, schema, name in rows:
+        conn.execute(sql.SQL("drop index {}").format(sql.Identifier(schema, name)))
+    return [definition for definition, _, _ in rows]
+
+
+def table_rows(conn: psycopg.Connection, schemas: list[str], profile: DataProfile) -> dict[str, int]:
+    """Rows per table the generator fills, as the planner knows them; counted if never analyzed."""
+    catalog = read_catalog(conn)
+    out = {}
+    for name in tables_to_fill(catalog, schemas, profile):
+        table = catalog[name]
+        if table.reltuples < 0:
+            row = conn.execute(sql.SQL("select count(*) from {}").format(
+                sql.Identifier(table.schema, table.name))).fetchone()
+            out[name] = int(row[0]) if row else 0
+        else:
+            out[name] = int(table.reltuples)
+    return out
+
+
+def generate(conn: psycopg.Connection, *, scale: float, seed: int, profile: DataProfile,
+             schemas: list[str], bulk: bool = False) -> Generated:
+    """Fill the database behind ``conn`` (autocommit) and VACUUM ANALYZE what was filled.
+
+    ``bulk`` (a sandbox being built, where we are superuser and alone) loads without firing triggers or
+    foreign-key checks (``session_replication_role = replica``: the values reference existing rows by
+    construction) and builds each table's secondary indexes after its rows: scale 1 takes a fraction
+    of the time. Never on a live target.
+    """
+    t0 = time.perf_counter()
+    catalog = read_catalog(conn)
+    order = fill_order(catalog, tables_to_fill(catalog, schemas, profile))
+    out = Generated()
+    conn.execute("set statement_timeout = 0")
+    conn.execute("set work_mem = '64MB'")
+    conn.execute("set maintenance_work_mem = '256MB'")
+    conn.execute("set synchronous_commit = off")
+    if bulk:
+        conn.execute("set session_replication_role = replica")
+    conn.execute(_RANDOM)
+    done: set[str] = set()
+    for name in order:
+        table = catalog[name]
+        t = time.perf_counter()
+        with conn.transaction():
+            indexes = _without_secondary_indexes(conn, table) if bulk else []
+            out.rows[name] = _insert(conn, table, profile.tables.get(name, TableRule()), profile, seed, scale, done)
+            for definition in indexes:
+                conn.execute(sql.SQL(definition))  # pg_get_indexdef's text, as it was
+        out.seconds_by_table[name] = round(time.perf_counter() - t, 3)
+        done.add(name)
+    if bulk:
+        conn.execute("reset session_replication_role")
+    for name in order:
+        schema, _, rel = name.partition(".")
+        conn.execute(sql.SQL("vacuum (analyze) {}").format(sql.Identifier(schema, rel)))
+    out.seconds = time.perf_counter() - t0
+    return out
