@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import Field
 
 from ._base import Finding, Model, SandboxInfo
 
-__all__ = ["CaseResult", "FuzzResult", "MatrixCell", "MutantResult", "TapResult", "VerifyReport"]
+__all__ = ["CaseResult", "CellOutcome", "FuzzResult", "MatrixCell", "MutantResult", "TapResult", "VerifyReport"]
+
+
+class CellOutcome(StrEnum):
+    """What one identity's statement did on one table."""
+
+    ALLOWED = "allowed"
+    FILTERED = "filtered"  # allowed, but RLS left 0 rows to reach
+    DENIED = "denied"  # 42501
+    ERROR = "error"
+    SKIPPED = "skipped"
 
 
 class MatrixCell(Model):
@@ -15,7 +27,7 @@ class MatrixCell(Model):
     table: str
     identity: str
     command: str = Field(description="SELECT | INSERT | UPDATE | DELETE")
-    outcome: str = Field(description="allowed | filtered (0 rows reachable) | denied (42501) | error | skipped")
+    outcome: CellOutcome
     rows: int | None = Field(default=None, description="rows visible (SELECT) or affected (UPDATE, DELETE, INSERT)")
     sqlstate: str | None = None
     message: str = ""

@@ -18,7 +18,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from ..db import error_line
-from ..models import Finding, MatrixCell, Severity
+from ..models import CellOutcome, Finding, MatrixCell, Severity
 from ._catalog import API_ROLES, COMMAND_CHAR, Relation, has_privilege, policy_exists, relations
 from ._identity import Identity, RlsBypassError, act_as
 from ._spec import SpecSuite
@@ -137,14 +137,15 @@ def measure(conn: psycopg.Connection, rel: Relation, identity: Identity, command
     else:
         query = sql.SQL("delete from {}").format(rel.ident)
     if query is None:
-        return MatrixCell(table=rel.qualified, identity=identity.name, command=command, outcome="skipped",
+        return MatrixCell(table=rel.qualified, identity=identity.name, command=command, outcome=CellOutcome.SKIPPED,
                           message="no row to copy" if command == "INSERT" else "no column to update"), keys
     outcome, rows, state, message, result = _attempt(conn, identity, query, params)
     if command == "SELECT":
         keys = {r[0] for r in result}
     elif outcome == "allowed" and rows == 0 and command in ("UPDATE", "DELETE"):
-        outcome, message = "filtered", "RLS left no row to change"
-    return MatrixCell(table=rel.qualified, identity=identity.name, command=command, outcome=outcome, rows=rows,
+        outcome, message = CellOutcome.FILTERED, "RLS left no row to change"
+    return MatrixCell(table=rel.qualified, identity=identity.name, command=command, outcome=CellOutcome(outcome),
+                      rows=rows,
                       sqlstate=state, message=message), keys
 
 
