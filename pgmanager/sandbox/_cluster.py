@@ -146,7 +146,8 @@ class LocalCluster:
         """initdb and start a new cluster; on any failure nothing is left behind."""
         reap_stale()
         STATE_ROOT.mkdir(parents=True, exist_ok=True)
-        STATE_ROOT.chmod(0o1777)
+        if STATE_ROOT.stat().st_uid == os.getuid():  # shared by every user of the machine, like /tmp
+            STATE_ROOT.chmod(0o1777)
         user = server_user()
         folder = Path(tempfile.mkdtemp(prefix="cluster-", dir=STATE_ROOT))
         (folder / "owner.pid").write_text(str(os.getpid()))
@@ -236,6 +237,8 @@ def reap_stale() -> list[Path]:
             continue
         if owner == DETACHED or (owner.isdigit() and pid_alive(int(owner))):
             continue
+        if os.getuid() != 0 and (folder / "owner.pid").stat().st_uid != os.getuid():
+            continue  # another user's: theirs to reap
         LocalCluster(bindir=bindir, folder=folder, port=0).destroy()
         reaped.append(folder)
     return reaped
