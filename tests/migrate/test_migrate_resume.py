@@ -241,3 +241,29 @@ def test_an_interrupted_detach_concurrently_is_finalized(tmp_path: Path, empty_d
     with empty_db.connect() as conn:
         assert conn.execute("select count(*) from pg_inherits").fetchone() == (0,)
     assert history_keys(empty_db.dsn) == [p.key(1), p.key(2)]
+
+
+def test_repair_accepts_an_edited_done_statement_or_forgets_the_progress(tmp_path: Path, empty_db) -> None:
+    p = MiniProject(tmp_path / "proj")
+    path = p.migration(1, "mixed", "create table public.m (id int);\n"
+                                   "create index concurrently m_id on public.m (id);\n"
+                                   "select 1/0;\n")
+    assert pgm(p, "migrate", "--dsn", empty_db.dsn).code == 3
+    # a cosmetic edit of a statement that ran, and the failing one fixed: accepted after review
+    path.write_text("create table public.m (id integer);\ncreate index concurrently m_id on public.m (id);\n"
+                    "select 1;\n")
+    assert pgm(p, "migrate", "--dsn", empty_db.dsn).code == 1
+    repaired = pgm(p, "repair", "--dsn", empty_db.dsn, "--accept-checksums")
+    assert repaired.code == 0 and "accepted the edited statement 1 (line 1)" in repaired.out + repaired.err
+    again = pgm(p, "migrate", "--dsn", empty_db.dsn)
+    assert again.code == 0 and "resuming at statement 3 of 3" in again.err, again.err
+    # forgetting the progress instead: the whole file runs again (here it can: it is idempotent)
+    p.migration(2, "second", "create table if not exists public.n (id int);\n"
+                             "create index concurrently if not exists n_id on public.n (id);\nselect 1/0;\n")
+    assert pgm(p, "migrate", "--dsn", empty_db.dsn).code == 3
+    assert [s for k, _, s in _progress(empty_db.dsn) if k == p.key(2)] == ["done", "done"]
+    forgot = pgm(p, "repair", "--dsn", empty_db.dsn, "--mark-not-applied", p.key(2))
+    assert forgot.code == 0 and "forgot the statements an interrupted attempt did" in forgot.out + forgot.err
+    assert _progress(empty_db.dsn) == []
+    status = json.loads(pgm(p, "status", "--dsn", empty_db.dsn, "--format", "json").out)
+    assert [e["state"] for e in status["entries"]] == ["applied", "pending"]  # forgotten with its failure note
