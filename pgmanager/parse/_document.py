@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -119,18 +120,35 @@ def _byte_to_char(text: str) -> Callable[[int], int]:
     return lambda offset: len(data[:offset].decode("utf-8", errors="ignore"))
 
 
-_CACHE: dict[tuple[str, str], SqlDocument] = {}
+class Documents:
+    """The parse-once store: each file's document, keyed by (path, checksum), the least recently used
+    dropped past ``maxsize`` so that a long-running process does not grow without bound."""
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        self.maxsize = maxsize
+        self._docs: OrderedDict[tuple[str, str], SqlDocument] = OrderedDict()
+
+    def get(self, file: SqlFile) -> SqlDocument:
+        key = (file.display, file.checksum)
+        doc = self._docs.get(key)
+        if doc is not None and doc.file.text == file.text:
+            self._docs.move_to_end(key)
+            return doc
+        doc = self._docs[key] = _parse(file)
+        if len(self._docs) > self.maxsize:
+            self._docs.popitem(last=False)
+        return doc
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+
+DOCUMENTS = Documents()
 
 
 def parse_file(file: SqlFile) -> SqlDocument:
-    """Parse a file with pglast, once per (path, checksum)."""
-    key = (file.display, file.checksum)
-    cached = _CACHE.get(key)
-    if cached is not None and cached.file.text == file.text:
-        return cached
-    doc = _parse(file)
-    _CACHE[key] = doc
-    return doc
+    """A file's document, parsed with pglast once per (path, checksum) (:data:`DOCUMENTS`)."""
+    return DOCUMENTS.get(file)
 
 
 def _parse(file: SqlFile) -> SqlDocument:

@@ -100,3 +100,22 @@ def test_nodes_are_built_lazily_and_keep_file_offsets() -> None:
     assert second.node.relation.relname == "t"
     assert text[second.node.relation.location:].startswith("t (a int)")  # character offsets in the file
     assert doc.statements[2].text == "select 2"
+
+
+def test_documents_are_parsed_once_and_the_store_is_bounded(tmp_path) -> None:
+    from pgmanager.models import FileKind, SqlFile
+    from pgmanager.parse._document import Documents
+    from pgmanager.project import checksum
+
+    def sql_file(i: int) -> SqlFile:
+        text = f"select {i};\n"
+        return SqlFile(path=tmp_path / f"f{i}.sql", display=f"f{i}.sql", kind=FileKind.MIGRATION, text=text,
+                       checksum=checksum(text), version=None, name=f"f{i}")
+
+    store = Documents(maxsize=3)
+    first = store.get(sql_file(0))
+    assert store.get(sql_file(0)) is first  # the same document, not parsed again
+    for i in range(1, 5):
+        store.get(sql_file(i))
+    assert len(store) == 3
+    assert store.get(sql_file(0)) is not first  # dropped as least recently used, parsed anew
