@@ -17,9 +17,6 @@ Writing a rule (see docs/rules/ for the pages generated from rule docstrings)::
                 yield Violation("message", stmt)
 """
 
-# TODO(issue 9): pgmanager/api/_analyze.py still imports these three from here; they live in pgmanager.schema.
-# Drop this line (and the three names in __all__) once it imports them from there (api/* is edited elsewhere).
-from ..schema import apply_order, build_model, select_files
 from ._base import Category, FileContext, Fix, ProjectContext, Rule, TextEdit, Violation, registry
 from ._cache import LintCache
 from ._config import LintConfig
@@ -37,10 +34,7 @@ __all__ = [
     "Rule",
     "TextEdit",
     "Violation",
-    "apply_order",
-    "build_model",
     "registry",
     "ruleset_version",
-    "select_files",
     "worst",
 ]

@@ -119,7 +119,7 @@ def ensure(conn: psycopg.Connection, schema: str) -> None:
 
 
 def _exists(conn: psycopg.Connection, schema: str, name: str) -> bool:
-    row = conn.execute("select to_regclass(format('%%I.%%I', %s::text, %s::text)) is not null",
+    row = conn.execute("select to_regclass(quote_ident(%s) || '.' || quote_ident(%s)) is not null",
                        [schema, name]).fetchone()
     return bool(row and row[0])
 
