@@ -22,14 +22,8 @@ from ._stats import subsample, summarize
 SAMPLE_CAP = 10_000
 
 
-def _ms(value: float) -> float:
-    return round(value * 1000, 3)
-
-
 def latency(seconds: list[float]) -> Latency:
-    s = summarize(seconds)
-    return Latency(count=s.count, p50=_ms(s.p50), p95=_ms(s.p95), p99=_ms(s.p99), p999=_ms(s.p999),
-                   mean=_ms(s.mean), min=_ms(s.min), max=_ms(s.max))
+    return summarize(seconds, scale=1000, digits=3)
 
 
 def run_result(identity: str, measured: Measured, load: Load, seed: int) -> Run:

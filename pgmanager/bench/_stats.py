@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ._models import Latency
+
 PERCENTILES = (50.0, 95.0, 99.0, 99.9)
 
 
@@ -36,23 +38,17 @@ def percentile(sorted_values: Sequence[float], p: float) -> float:
     return sorted_values[rank(len(sorted_values), p) - 1]
 
 
-@dataclass(frozen=True)
-class Summary:
-    count: int
-    p50: float
-    p95: float
-    p99: float
-    p999: float
-    mean: float
-    min: float
-    max: float
-
-
-def summarize(values: Sequence[float]) -> Summary:
+def summarize(values: Sequence[float], *, scale: float = 1.0, digits: int | None = None) -> Latency:
+    """Exact percentiles, mean, min and max of a sample; each times ``scale`` (1000: seconds to ms),
+    rounded to ``digits`` when given."""
     ordered = sorted(values)
-    p50, p95, p99, p999 = (percentile(ordered, p) for p in PERCENTILES)
-    return Summary(count=len(ordered), p50=p50, p95=p95, p99=p99, p999=p999, mean=math.fsum(ordered) / len(ordered),
-                   min=ordered[0], max=ordered[-1])
+
+    def v(x: float) -> float:
+        return round(x * scale, digits) if digits is not None else x * scale
+
+    p50, p95, p99, p999 = (v(percentile(ordered, p)) for p in PERCENTILES)
+    return Latency(count=len(ordered), p50=p50, p95=p95, p99=p99, p999=p999,
+                   mean=v(math.fsum(ordered) / len(ordered)), min=v(ordered[0]), max=v(ordered[-1]))
 
 
 def bootstrap_percentile(sorted_values: Sequence[float], p: float, draws: int, rng: random.Random) -> list[float]:
