@@ -1,174 +1,28 @@
-"""The walker behind :func:`pgmanager.parse.references`: scopes, statement handlers, PL/pgSQL bodies."""
+"""The walker behind :func:`pgmanager.parse.references`: one handler per statement kind, PL/pgSQL bodies
+read through their embedded queries (the scopes and helpers are in ``_scope``)."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 import pglast
 from pglast import ast
 
 from ._names import dotted, qualify, rangevar_name
-
-
-@dataclass(frozen=True)
-class References:
-    """What a statement refers to, each in first-seen order, schema-qualified.
-
-    ``columns_*`` hold ``(relation, column)`` pairs, ``"*"`` for every column (``t.*``, ``select *``,
-    an INSERT or COPY without a column list). A column is resolved when qualified by a relation or its
-    alias, or unqualified where its query level reads exactly one relation (a DML target with no
-    FROM/USING, a policy's table); function parameters and PL/pgSQL variables are not columns.
-    """
-
-    reads: tuple[str, ...] = ()
-    """Relations read: FROM, JOIN, USING, MERGE sources, subqueries, COPY TO, view and CREATE TABLE AS queries."""
-    writes: tuple[str, ...] = ()
-    """Relations written: INSERT, UPDATE, DELETE and MERGE targets, COPY FROM, TRUNCATE."""
-    mentions: tuple[str, ...] = ()
-    """Relations otherwise named: ALTER TABLE, CREATE INDEX/POLICY/TRIGGER ON, REFERENCES, GRANT, LOCK, ..."""
-    columns_read: tuple[tuple[str, str], ...] = ()
-    columns_written: tuple[tuple[str, str], ...] = ()
-    functions: tuple[str, ...] = ()
-    """Functions and procedures called (built-ins included, as ``public.count``), trigger functions."""
-    late: tuple[str, ...] = ()
-    """Of the names above, those named only inside a PL/pgSQL function's body: PostgreSQL resolves them when
-    the function runs, not when it is created, so they order files only where they close no cycle."""
-
-    @property
-    def relations(self) -> tuple[str, ...]:
-        """Every relation named: read, written or mentioned."""
-        return tuple(dict.fromkeys((*self.reads, *self.writes, *self.mentions)))
-
-    @property
-    def names(self) -> set[str]:
-        """Relations and functions: what a statement depends on."""
-        return {*self.reads, *self.writes, *self.mentions, *self.functions}
-
-
-
-_MISSING = object()
-# attributes never holding a reference: names, types, roles, collations
-_SKIP_TYPES = frozenset({"char*", "Alias*", "TypeName*", "RoleSpec*", "CollateClause*", "String*", "Bitmapset*"})
-_CHILDREN: dict[type, tuple[str, ...]] = {}
-_LEAVES = (ast.String, ast.Integer, ast.Float, ast.Boolean, ast.BitString, ast.A_Const, ast.ParamRef,
-           ast.TypeName, ast.Alias, ast.RoleSpec, ast.A_Star, ast.SQLValueFunction, ast.SetToDefault)
-
-
-def _children(cls: type) -> tuple[str, ...]:
-    attrs = _CHILDREN.get(cls)
-    if attrs is None:
-        slots = getattr(cls, "__slots__", None)
-        infos = slots.items() if isinstance(slots, dict) else ()
-        attrs = _CHILDREN[cls] = tuple(
-            name for name, info in infos
-            if (info.c_type.endswith("*") and info.c_type not in _SKIP_TYPES) or info.c_type == "CreateStmt"
-        )
-    return attrs
-
-
-class _Scope:
-    """One query level: visible CTE names, FROM names (alias -> relation, None when not a relation)."""
-
-    __slots__ = ("ctes", "has_from", "items", "names", "outputs", "parent", "relations", "variables")
-
-    def __init__(self, parent: _Scope | None, variables: frozenset[str] | None = None) -> None:
-        self.parent = parent
-        self.ctes: frozenset[str] = parent.ctes if parent is not None else frozenset()
-        self.variables: frozenset[str] = (variables if variables is not None
-                                          else parent.variables if parent is not None else frozenset())
-        self.names: dict[str, str | None] = {}
-        self.relations: list[str] = []
-        self.items = 0
-        self.has_from = False
-        self.outputs: frozenset[str] = frozenset()
-
-    @property
-    def single(self) -> str | None:
-        return self.relations[0] if self.items == 1 and len(self.relations) == 1 else None
-
-    def lookup(self, name: str) -> object:
-        scope: _Scope | None = self
-        while scope is not None:
-            found = scope.names.get(name, _MISSING)
-            if found is not _MISSING:
-                return found
-            scope = scope.parent
-        return _MISSING
-
-    def add_relation(self, alias: str, name: str, bare: bool) -> None:
-        self.names[alias] = name
-        if bare:  # no alias: "public.t.col" is also valid
-            self.names.setdefault(name, name)
-        self.relations.append(name)
-        self.items += 1
-        self.has_from = True
-
-    def add_other(self, alias: str | None) -> None:
-        if alias:
-            self.names[alias] = None
-        self.items += 1
-        self.has_from = True
-
-
-_ASSIGN = re.compile(r"^\s*(?:[^:=\"']|\"[^\"]*\")*?(?::=|=)")
-
-
-def _plpgsql_queries(data: Any) -> Iterator[tuple[str, int]]:
-    """(query, parse mode) of every embedded SQL statement or expression of a PL/pgSQL parse tree."""
-    if isinstance(data, dict):
-        query = data.get("query")
-        if isinstance(query, str):
-            yield query, int(data.get("parseMode") or 0)
-        for key, value in data.items():
-            if key != "query" or not isinstance(value, str):
-                yield from _plpgsql_queries(value)
-    elif isinstance(data, list):
-        for item in data:
-            yield from _plpgsql_queries(item)
-
-
-def _plpgsql_variables(data: Any) -> Iterator[str]:
-    for fn in data if isinstance(data, list) else ():
-        for datum in (fn.get("PLpgSQL_function") or {}).get("datums") or ():
-            for value in datum.values():
-                name = value.get("refname") if isinstance(value, dict) else None
-                if name and not name.startswith("("):
-                    yield name
-
-
-def _split(text: str) -> list[tuple[ast.Node, str]]:
-    """The statements of ``text`` with their own text (pglast reports character offsets)."""
-    out = []
-    for rs in pglast.parse_sql(text):
-        if rs.stmt is not None:
-            start = rs.stmt_location or 0
-            out.append((rs.stmt, text[start:start + rs.stmt_len] if rs.stmt_len else text[start:]))
-    return out
-
-
-def _deparse(node: ast.Node) -> str | None:
-    from pglast.stream import RawStream
-
-    try:
-        return str(RawStream()(node))
-    except Exception:  # a node pglast cannot print: its body stays unread
-        return None
-
-
-def _option(options: Iterable[ast.Node] | None, name: str) -> Any:
-    for opt in options or ():
-        if isinstance(opt, ast.DefElem) and opt.defname == name:
-            return opt.arg
-    return None
-
-
-def _sval(node: ast.Node | tuple[ast.Node, ...] | None) -> str | None:
-    if isinstance(node, tuple):
-        node = node[0] if node else None
-    return getattr(node, "sval", None)
+from ._scope import (
+    ASSIGN,
+    LEAVES,
+    References,
+    Scope,
+    children,
+    deparse,
+    option,
+    plpgsql_queries,
+    plpgsql_variables,
+    split_statements,
+    sval,
+)
 
 
 class Collector:
@@ -193,19 +47,19 @@ class Collector:
     def statement(self, node: ast.Node, text: str | None, variables: frozenset[str] = frozenset()) -> None:
         outer = self._top, self._text
         self._top, self._text = node, text
-        self.walk(node, _Scope(None, variables))
+        self.walk(node, Scope(None, variables))
         self._top, self._text = outer
 
     def source(self, node: ast.Node) -> str | None:
         """The SQL of a function or DO statement: as written when it is the statement given, else deparsed."""
-        return self._text if node is self._top and self._text is not None else _deparse(node)
+        return self._text if node is self._top and self._text is not None else deparse(node)
 
-    def walk(self, node: Any, scope: _Scope) -> None:
+    def walk(self, node: Any, scope: Scope) -> None:
         if isinstance(node, tuple):
             for item in node:
                 self.walk(item, scope)
             return
-        if not isinstance(node, ast.Node) or isinstance(node, _LEAVES):
+        if not isinstance(node, ast.Node) or isinstance(node, LEAVES):
             return
         handler = _HANDLERS.get(type(node))
         if handler is not None:
@@ -213,8 +67,8 @@ class Collector:
         else:
             self.fields(node, scope)
 
-    def fields(self, node: ast.Node, scope: _Scope, skip: tuple[str, ...] = ()) -> None:
-        for attr in _children(type(node)):
+    def fields(self, node: ast.Node, scope: Scope, skip: tuple[str, ...] = ()) -> None:
+        for attr in children(type(node)):
             if attr not in skip:
                 value = getattr(node, attr, None)
                 if value is not None:
@@ -222,7 +76,7 @@ class Collector:
 
     # relations
 
-    def relation(self, rv: ast.RangeVar, scope: _Scope, into: dict[str, None] | None = None) -> str | None:
+    def relation(self, rv: ast.RangeVar, scope: Scope, into: dict[str, None] | None = None) -> str | None:
         """A FROM item (read), or a DML or COPY target (``into``: a target never names a CTE): registers its
         alias in ``scope``; None for a CTE."""
         relname = rv.relname or ""
@@ -235,7 +89,7 @@ class Collector:
         scope.add_relation(alias or relname, name, bare=alias is None)
         return name
 
-    def from_item(self, node: ast.Node | None, scope: _Scope) -> None:
+    def from_item(self, node: ast.Node | None, scope: Scope) -> None:
         if node is None:
             return
         if isinstance(node, ast.RangeVar):
@@ -258,10 +112,10 @@ class Collector:
             alias = getattr(node, "alias", None)
             scope.add_other(alias.aliasname if isinstance(alias, ast.Alias) else None)
 
-    def mention(self, rv: ast.RangeVar, scope: _Scope) -> None:
+    def mention(self, rv: ast.RangeVar, scope: Scope) -> None:
         self.mentions[rangevar_name(rv)] = None
 
-    def with_clause(self, wc: ast.WithClause | None, scope: _Scope) -> None:
+    def with_clause(self, wc: ast.WithClause | None, scope: Scope) -> None:
         if wc is None:
             return
         ctes = [c for c in wc.ctes or () if isinstance(c, ast.CommonTableExpr)]
@@ -273,8 +127,8 @@ class Collector:
 
     # queries
 
-    def select(self, node: ast.SelectStmt, parent: _Scope) -> None:
-        scope = _Scope(parent)
+    def select(self, node: ast.SelectStmt, parent: Scope) -> None:
+        scope = Scope(parent)
         self.with_clause(node.withClause, scope)
         if node.larg is not None or node.rarg is not None:  # UNION, INTERSECT, EXCEPT
             scope.has_from = True  # ORDER BY names output columns, not a relation's
@@ -300,13 +154,13 @@ class Collector:
         self.walk(node.sortClause, scope)
 
     def _target(self, node: ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt | ast.MergeStmt,
-                parent: _Scope) -> tuple[_Scope, str | None]:
-        scope = _Scope(parent)
+                parent: Scope) -> tuple[Scope, str | None]:
+        scope = Scope(parent)
         self.with_clause(node.withClause, scope)
         target = self.relation(node.relation, scope, into=self.writes) if node.relation is not None else None
         return scope, target
 
-    def _set(self, targets: Iterable[ast.Node] | None, target: str | None, scope: _Scope) -> None:
+    def _set(self, targets: Iterable[ast.Node] | None, target: str | None, scope: Scope) -> None:
         """SET col = expr, INSERT (col, ...): columns written on the target, values read."""
         for rt in targets or ():
             if isinstance(rt, ast.ResTarget):
@@ -315,14 +169,14 @@ class Collector:
                 self.walk(rt.indirection, scope)
                 self.walk(rt.val, scope)
 
-    def _returning(self, node: ast.Node, scope: _Scope) -> None:
+    def _returning(self, node: ast.Node, scope: Scope) -> None:
         returning = getattr(node, "returningClause", None)
         self.walk(returning.exprs if isinstance(returning, ast.ReturningClause) else returning, scope)
 
-    def insert(self, node: ast.InsertStmt, parent: _Scope) -> None:
+    def insert(self, node: ast.InsertStmt, parent: Scope) -> None:
         scope, target = self._target(node, parent)
         # the target is not visible to the inserted query
-        query_scope = _Scope(parent)
+        query_scope = Scope(parent)
         query_scope.ctes = scope.ctes
         query_scope.has_from = True
         self.walk(node.selectStmt, query_scope)
@@ -338,7 +192,7 @@ class Collector:
             self.walk(conflict.whereClause, scope)
         self._returning(node, scope)
 
-    def update(self, node: ast.UpdateStmt | ast.DeleteStmt, parent: _Scope) -> None:
+    def update(self, node: ast.UpdateStmt | ast.DeleteStmt, parent: Scope) -> None:
         """UPDATE ... SET ... FROM, DELETE ... USING."""
         scope, target = self._target(node, parent)
         for item in (node.fromClause if isinstance(node, ast.UpdateStmt) else node.usingClause) or ():
@@ -348,7 +202,7 @@ class Collector:
         self.walk(node.whereClause, scope)
         self._returning(node, scope)
 
-    def merge(self, node: ast.MergeStmt, parent: _Scope) -> None:
+    def merge(self, node: ast.MergeStmt, parent: Scope) -> None:
         scope, target = self._target(node, parent)
         if node.sourceRelation is not None:
             self.from_item(node.sourceRelation, scope)
@@ -363,13 +217,13 @@ class Collector:
             self.walk(when.values, scope)
         self._returning(node, scope)
 
-    def copy(self, node: ast.CopyStmt, parent: _Scope) -> None:
-        scope = _Scope(parent)
+    def copy(self, node: ast.CopyStmt, parent: Scope) -> None:
+        scope = Scope(parent)
         if node.relation is not None:
             name = self.relation(node.relation, scope, into=self.writes if node.is_from else self.reads)
             columns = self.cols_written if node.is_from else self.cols_read
             if name is not None:
-                for col in [_sval(a) for a in node.attlist or ()] or ["*"]:
+                for col in [sval(a) for a in node.attlist or ()] or ["*"]:
                     if col:
                         columns[(name, col)] = None
             self.walk(node.whereClause, scope)
@@ -377,7 +231,7 @@ class Collector:
 
     # expressions
 
-    def column(self, node: ast.ColumnRef, scope: _Scope) -> None:
+    def column(self, node: ast.ColumnRef, scope: Scope) -> None:
         fields = node.fields or ()
         if not fields:
             return
@@ -388,7 +242,7 @@ class Collector:
         if len(fields) == 1:
             if col in scope.variables:
                 return
-            level: _Scope | None = scope
+            level: Scope | None = scope
             while level is not None and not level.has_from:
                 level = level.parent
             if level is None or col in level.outputs:
@@ -407,61 +261,61 @@ class Collector:
         if isinstance(found, str):
             self.cols_read[(found, col)] = None
 
-    def call(self, node: ast.FuncCall, scope: _Scope) -> None:
+    def call(self, node: ast.FuncCall, scope: Scope) -> None:
         self.functions[dotted(node.funcname)] = None
         self.fields(node, scope, skip=("funcname",))
 
     # statements
 
-    def view(self, node: ast.ViewStmt, scope: _Scope) -> None:
+    def view(self, node: ast.ViewStmt, scope: Scope) -> None:
         self.fields(node, scope, skip=("view",))
 
-    def create_table_as(self, node: ast.CreateTableAsStmt, scope: _Scope) -> None:
+    def create_table_as(self, node: ast.CreateTableAsStmt, scope: Scope) -> None:
         self.fields(node, scope, skip=("into",))
 
-    def _on(self, rv: ast.RangeVar | None, scope: _Scope, created: bool = False) -> _Scope:
+    def _on(self, rv: ast.RangeVar | None, scope: Scope, created: bool = False) -> Scope:
         """The scope of a statement on one table, whose expressions' bare columns are that table's."""
-        own = _Scope(scope)
+        own = Scope(scope)
         if rv is not None:
             if not created:
                 self.mention(rv, own)
             own.add_relation(rv.relname or "", rangevar_name(rv), bare=True)
         return own
 
-    def create_table(self, node: ast.CreateStmt, scope: _Scope) -> None:
+    def create_table(self, node: ast.CreateStmt, scope: Scope) -> None:
         """CHECK and DEFAULT expressions read the new table's columns; REFERENCES names another table."""
         self.fields(node, self._on(node.relation, scope, created=True), skip=("relation",))
 
-    def on_relation(self, node: ast.IndexStmt | ast.AlterTableStmt, scope: _Scope) -> None:
+    def on_relation(self, node: ast.IndexStmt | ast.AlterTableStmt, scope: Scope) -> None:
         """ALTER TABLE t, CREATE INDEX ON t."""
         self.fields(node, self._on(node.relation, scope), skip=("relation",))
 
-    def policy(self, node: ast.CreatePolicyStmt | ast.AlterPolicyStmt, scope: _Scope) -> None:
+    def policy(self, node: ast.CreatePolicyStmt | ast.AlterPolicyStmt, scope: Scope) -> None:
         """USING and WITH CHECK read the policy's table."""
         own = self._on(node.table, scope)
         self.walk(node.qual, own)
         self.walk(node.with_check, own)
 
-    def trigger(self, node: ast.CreateTrigStmt, scope: _Scope) -> None:
+    def trigger(self, node: ast.CreateTrigStmt, scope: Scope) -> None:
         self.functions[dotted(node.funcname)] = None
-        own = _Scope(scope)
+        own = Scope(scope)
         own.names.update(new=None, old=None)
         self.fields(node, own, skip=("funcname",))
 
-    def truncate(self, node: ast.TruncateStmt, scope: _Scope) -> None:
+    def truncate(self, node: ast.TruncateStmt, scope: Scope) -> None:
         for rv in node.relations or ():
             if isinstance(rv, ast.RangeVar):
                 self.writes[rangevar_name(rv)] = None
 
-    def function(self, node: ast.CreateFunctionStmt, scope: _Scope) -> None:
+    def function(self, node: ast.CreateFunctionStmt, scope: Scope) -> None:
         params = frozenset(p.name for p in node.parameters or () if isinstance(p, ast.FunctionParameter) and p.name)
         self.walk(tuple(getattr(p, "defexpr", None) for p in node.parameters or ()), scope)
-        language = (_sval(_option(node.options, "language")) or "sql").lower()
+        language = (sval(option(node.options, "language")) or "sql").lower()
         variables = scope.variables | params
         if node.sql_body is not None:  # BEGIN ATOMIC ... END, RETURN expr
-            self.walk(node.sql_body, _Scope(None, variables))
+            self.walk(node.sql_body, Scope(None, variables))
         elif language == "sql":
-            body = _sval(_option(node.options, "as"))
+            body = sval(option(node.options, "as"))
             if body:
                 self.embedded(body, variables)
         elif language == "plpgsql":
@@ -472,14 +326,14 @@ class Collector:
     def _names(self) -> set[str]:
         return {*self.reads, *self.writes, *self.mentions, *self.functions}
 
-    def do(self, node: ast.DoStmt, scope: _Scope) -> None:
-        if (_sval(_option(node.args, "language")) or "plpgsql").lower() == "plpgsql":
+    def do(self, node: ast.DoStmt, scope: Scope) -> None:
+        if (sval(option(node.args, "language")) or "plpgsql").lower() == "plpgsql":
             self.plpgsql(self.source(node), scope.variables)
 
     def embedded(self, text: str, variables: frozenset[str]) -> None:
         """The statements of a body (none when it does not parse)."""
         try:
-            parts = _split(text)
+            parts = split_statements(text)
         except pglast.parser.ParseError:
             return
         for node, part in parts:
@@ -492,10 +346,10 @@ class Collector:
             tree = pglast.parse_plpgsql(source)
         except Exception:  # a body pglast cannot read: no references rather than no analysis
             return
-        variables = variables | frozenset(_plpgsql_variables(tree))
-        for query, mode in _plpgsql_queries(tree):
+        variables = variables | frozenset(plpgsql_variables(tree))
+        for query, mode in plpgsql_queries(tree):
             if mode in (3, 4, 5):  # "target := expression"
-                m = _ASSIGN.match(query)
+                m = ASSIGN.match(query)
                 query = query[m.end():] if m else query
             self.embedded(query if mode == 0 else f"select {query}", variables)  # an expression as a SELECT
 
