@@ -19,7 +19,7 @@ Writing a rule (see docs/rules/ for the pages generated from rule docstrings)::
 
 from ._base import Category, FileContext, Fix, ProjectContext, Rule, TextEdit, Violation, registry
 from ._cache import LintCache
-from ._config import LintConfig
+from ._config import LintConfig, RuleSettings
 from ._engine import Linter, LintOutcome, ruleset_version, worst
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "Linter",
     "ProjectContext",
     "Rule",
+    "RuleSettings",
     "TextEdit",
     "Violation",
     "registry",

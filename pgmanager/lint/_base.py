@@ -19,6 +19,7 @@ from ..parse import SqlDocument, Statement, created_names
 
 if TYPE_CHECKING:
     from ..schema import SchemaModel
+    from ._config import RuleSettings
 
 
 class Category(StrEnum):
@@ -132,7 +133,8 @@ class FileContext:
     doc: SqlDocument
     schema: SchemaModel
     """The project's schema model BEFORE this file is applied."""
-    settings: Any = None
+    settings: RuleSettings | None = None
+    """The settings rules may read (the cache is keyed on them)."""
     current: Statement | None = field(default=None, repr=False)
     """The statement being checked (set by the default ``check_file``)."""
 
@@ -180,7 +182,7 @@ class ProjectContext:
     docs: list[SqlDocument]
     schema: SchemaModel
     exposed_schemas: list[str]
-    settings: Any = None
+    settings: RuleSettings | None = None
 
     def doc_for(self, display: str) -> SqlDocument | None:
         """The document of one file (parsing only that file when the documents are read lazily)."""

@@ -1,9 +1,9 @@
 """On-disk cache of lint findings, so an unchanged file is not linted again.
 
 One JSON file under ``<project>/.pgmanager/cache/lint/``. A per-file entry is keyed by the rule set
-version (the lint code, the config, the active rules), the file's path, kind and checksum, and the
-chain of checksums of every file applied before it (which determines the schema model the file is
-linted against). The project-wide entry is keyed by the whole chain.
+version (the lint code, the settings rules read: ``RuleSettings``, the active rules), the file's path,
+kind and checksum, and the chain of checksums of every file applied before it (which determines the
+schema model the file is linted against). The project-wide entry is keyed by the whole chain.
 """
 
 from __future__ import annotations

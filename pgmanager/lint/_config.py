@@ -7,6 +7,8 @@
     fail_on = "warning"                                  # info | warning | error
     severity = { prefer-text-field = "info" }            # per-rule severity overrides
     docs_url = "https://example.org/rules/{rule}.html"   # rule pages (SARIF helpUri); env PGMANAGER_DOCS_URL
+
+:class:`RuleSettings` is every setting a rule can read; the lint cache is keyed on its fingerprint.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..models import Severity
 from ._base import Category, Rule, registry
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 KEYS = {"select", "exclude", "style", "fail_on", "severity", "docs_url"}
 
@@ -81,6 +86,20 @@ class LintConfig:
     def severity_of(self, rule: str, default: Severity) -> Severity:
         return self.severity.get(rule, default)
 
-    def digest(self) -> str:
-        data = {"select": self.select, "exclude": self.exclude, "severity": sorted(self.severity.items())}
-        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """The settings the rules read (``ctx.settings``), and nothing else: cached findings are keyed on
+    :meth:`fingerprint`, so a change of any of them lints again. A rule needing another setting adds
+    it here."""
+
+    exposed_schemas: tuple[str, ...]
+    lint: LintConfig
+
+    @classmethod
+    def of(cls, settings: Settings, config: LintConfig) -> RuleSettings:
+        return cls(tuple(settings.exposed_schemas), config)
+
+    def fingerprint(self) -> str:
+        data = json.dumps(asdict(self), sort_keys=True, default=str)
+        return hashlib.sha256(data.encode()).hexdigest()[:16]

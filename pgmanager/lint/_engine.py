@@ -22,11 +22,13 @@ from ..project import Project
 from ..schema import Replay, SchemaModel, applied_files, select_files
 from ._base import FileContext, Fix, ProjectContext, Rule, Violation, registry
 from ._cache import LintCache, SnapshotStore
-from ._config import LintConfig
+from ._config import LintConfig, RuleSettings
 from ._ignores import UNUSED_IGNORE, Ignore, apply_ignores, ignores_of
 
 StyleRunner = Callable[[list[SqlFile]], dict[str, list[Finding]]]
 _PARSE_PROBLEMS_REPLACED = {"transaction-control"}  # said better by transaction-nesting / ban-uncommitted-transaction
+NOT_LINTED = frozenset({FileKind.AUTH_EMULATION})
+"""Kinds of file that are ours, not the user's SQL: applied to the schema model, never reported on."""
 
 
 @dataclass
@@ -65,6 +67,7 @@ class Linter:
         self.settings = settings
         self.project = project
         self.config = config or LintConfig.from_settings(settings.lint)
+        self.rule_settings = RuleSettings.of(settings, self.config)
         every = registry()
         wanted = set(rules) if rules is not None else None
         self.rules: list[Rule] = [cls() for name, cls in every.items()
@@ -78,7 +81,7 @@ class Linter:
             self.active.add("style")
         self.collect_fixes = collect_fixes
         rules_ran = sorted(self.active - {"style"})  # the AST findings do not depend on the style engine
-        self.version = f"{ruleset_version()}:{self.config.digest()}:{','.join(rules_ran)}"
+        self.version = f"{ruleset_version()}:{self.rule_settings.fingerprint()}:{','.join(rules_ran)}"
 
     # ------------------------------------------------------------------ helpers
 
@@ -107,7 +110,7 @@ class Linter:
         if doc.error is not None:
             return [doc.error], fixes
         found.extend(p for p in doc.problems if p.rule not in _PARSE_PROBLEMS_REPLACED)
-        ctx = FileContext(doc=doc, schema=schema, settings=self.settings)
+        ctx = FileContext(doc=doc, schema=schema, settings=self.rule_settings)
         for rule in self._file_rules(doc.file.kind):
             for v in rule.check_file(ctx):
                 f = self.finding(rule, v, doc, ctx.current)
@@ -123,6 +126,7 @@ class Linter:
         t0 = time.perf_counter()
         out = LintOutcome(rules=sorted(self.active))
         targets, problems = select_files(self.project, paths)
+        targets = [f for f in targets if f.kind not in NOT_LINTED]
         out.files = targets
         target_paths = {f.path for f in targets}
         applied = applied_files(self.project, targets)
@@ -221,8 +225,8 @@ class Linter:
     def run_project_rules(self, rules: list[Rule], applied: list[SqlFile], model: SchemaModel,
                           fixes: list[tuple[Finding, Fix]]) -> list[Finding]:
         docs = LazyDocs(applied)
-        ctx = ProjectContext(docs=docs, schema=model, exposed_schemas=list(self.settings.exposed_schemas),
-                             settings=self.settings)
+        ctx = ProjectContext(docs=docs, schema=model, exposed_schemas=list(self.rule_settings.exposed_schemas),
+                             settings=self.rule_settings)
         found: list[Finding] = []
         for rule in rules:
             for file, v in rule.check_project(ctx):

@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import multiprocessing
 import os
+import re
 import zlib
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -22,12 +23,14 @@ from typing import Any
 from ..models import Finding, Severity, SqlFile
 from ..parse import parse_file
 from ._cache import LintCache
+from ._text import one_line
 
 PREFIX = "style/"
 UNPARSABLE = "style-unparsable"
 CHUNK_LINES = 300
 WORKERS = 2
 MAX_RESUMES = 20
+_GRAMMAR = re.compile(r"\s*Expected: <.*$", re.DOTALL)
 _CONFIG_FILES = (".sqlfluff", "setup.cfg", "tox.ini", "pyproject.toml")
 
 
@@ -132,11 +135,12 @@ def _to_findings(display: str, raw: Iterable[dict[str, Any]]) -> list[Finding]:
                 unparsable = r
             continue
         name = f" [{r['name']}]" if r.get("name") else ""
-        found.append(Finding(rule=PREFIX + r["code"], severity=Severity.WARNING, message=r["desc"] + name,
+        found.append(Finding(rule=PREFIX + r["code"], severity=Severity.WARNING, message=one_line(r["desc"]) + name,
                              file=display, line=r["line"], col=r["col"],
                              help="see https://docs.sqlfluff.com/en/stable/reference/rules.html"))
     if unparsable is not None:
-        desc = str(unparsable["desc"]).split("\n")[0][:160]
+        # what sqlfluff expected there is its grammar's inside (<Ref: ...>): of no use to the reader
+        desc = one_line(_GRAMMAR.sub("", str(unparsable["desc"])))
         found.append(Finding(rule=UNPARSABLE, severity=Severity.INFO, file=display, line=unparsable["line"],
                              col=unparsable["col"],
                              message=f"sqlfluff cannot parse this valid PostgreSQL ({places} place(s) in the "

@@ -57,7 +57,7 @@ class ModelBuilder:
         name = rangevar_name(node.relation)
         if name in self.tables and node.if_not_exists:
             return
-        table = TableInfo(name=name, defined_in=where)
+        table = TableInfo(name=name, defined_in=where, partitioned=node.partspec is not None)
         self.tables[name] = table
         for elt in node.tableElts or ():
             if isinstance(elt, ast.ColumnDef):
@@ -105,15 +105,20 @@ class ModelBuilder:
         keys = tuple(k.sval for k in c.keys or ())
         match c.contype:
             case ConstrType.CONSTR_PRIMARY:
-                if c.indexname:  # USING INDEX: the index's columns
-                    keys = next((ix.columns for ix in table.indexes if ix.name == c.indexname), keys)
+                used = next((ix for ix in table.indexes if c.indexname and ix.name == c.indexname), None)
+                if used is not None:  # USING INDEX: the index becomes the primary key's, like an inline one
+                    keys = used.columns
+                    table.indexes.remove(used)
                 table.primary_key = keys
                 for k in keys:
                     if k in table.columns:
                         table.columns[k].not_null = True
             case ConstrType.CONSTR_UNIQUE:
-                if c.indexname:
-                    return  # the index already exists
+                if c.indexname:  # USING INDEX: the index becomes the constraint's, renamed after it
+                    used = next((ix for ix in table.indexes if ix.name == c.indexname), None)
+                    if used is not None and c.conname:
+                        used.name = c.conname
+                    return
                 table.indexes.append(IndexInfo(c.conname or f"{table.name.split('.')[-1]}_{'_'.join(keys)}_key",
                                                keys, unique=True, defined_in=where))
             case ConstrType.CONSTR_EXCLUSION:

@@ -44,7 +44,7 @@ class SchemaModel(ModelBuilder):
             h.update(repr((name, sorted((c, v.type_name, v.not_null, v.default_sql) for c, v in t.columns.items()),
                            t.primary_key, sorted((i.name, i.columns, i.unique, i.where) for i in t.indexes),
                            sorted((f.name or "", f.columns, f.ref_table, f.ref_columns) for f in t.foreign_keys),
-                           t.rls_enabled, t.rls_forced)).encode())
+                           t.rls_enabled, t.rls_forced, t.partitioned)).encode())
         for name, v in sorted(self.views.items()):
             h.update(repr((name, v.security_invoker, sorted(v.relations), v.materialized)).encode())
         for name, f in sorted(self.functions.items()):

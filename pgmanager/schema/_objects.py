@@ -138,6 +138,8 @@ class TableInfo:
     rls_forced: bool = False
     defined_in: Where | None = None
     rls_enabled_in: Where | None = None
+    partitioned: bool = False
+    """PARTITION BY: PostgreSQL builds and drops its indexes on every partition, never CONCURRENTLY."""
 
     @property
     def schema(self) -> str:

@@ -11,7 +11,7 @@ from pgmanager.lint import Fix, Linter, LintOutcome, Rule
 from pgmanager.lint._fix import apply_fixes
 from pgmanager.models import FileKind, Finding, SqlFile
 from pgmanager.parse import SqlDocument, parse_file
-from pgmanager.project import Project, checksum, read_sql_file
+from pgmanager.project import Project, checksum, load_project
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = Path(__file__).resolve().parent / "cases"
@@ -30,14 +30,32 @@ def case_file(text: str, name: str = "case.sql") -> SqlFile:
                    name=Path(name).stem)
 
 
+def _emulation_only(settings: Settings) -> Project:
+    """The repository's project with only its auth emulation (however many files that is) left."""
+    project = load_project(settings)
+    project.migrations, project.repeatables, project.rollbacks = [], [], {}
+    project.seed, project.problems = None, []
+    return project
+
+
+def before_text(case: str) -> str | None:
+    """A case folder's ``before.sql``: the schema its files find, applied as an earlier migration."""
+    path = CASES / case / "before.sql"
+    return path.read_text() if path.is_file() else None
+
+
 def lint_text(text: str, *, rules: list[str] | None = None, fixes: bool = False,
-              settings: Settings | None = None) -> tuple[LintOutcome, SqlFile]:
-    """Lint ``text`` as the only file of a project whose auth emulation is the repository's."""
+              settings: Settings | None = None, before: str | None = None) -> tuple[LintOutcome, SqlFile]:
+    """Lint ``text`` as the only file of a project whose auth emulation is the repository's (after the
+    migration ``before``, when given; only ``text``'s findings and fixes are kept)."""
     settings = settings or Settings(root=ROOT)
-    auth = read_sql_file(ROOT / "sql/supabase_auth.sql", ROOT, FileKind.AUTH_EMULATION)
-    assert isinstance(auth, SqlFile)
     f = case_file(text)
-    project = Project(settings=settings, auth_emulation=auth)
+    project = _emulation_only(settings)
+    if before is not None:
+        earlier = case_file(before, "before.sql")
+        project.migrations.append(earlier.model_copy(update={
+            "display": earlier.display.replace("20990101000000", "20980101000000"), "version": "20980101000000",
+            "path": earlier.path.with_name(earlier.path.name.replace("20990101000000", "20980101000000"))}))
     if f.kind == FileKind.MIGRATION:
         project.migrations.append(f)
     elif f.kind.repeatable:
@@ -47,6 +65,7 @@ def lint_text(text: str, *, rules: list[str] | None = None, fixes: bool = False,
     linter = Linter(settings, project, rules=rules, collect_fixes=fixes)
     outcome = linter.run()
     outcome.findings = [x for x in outcome.findings if x.file == f.display]
+    outcome.fixes = [(x, fx) for x, fx in outcome.fixes if x.file == f.display]
     return outcome, f
 
 
@@ -86,8 +105,8 @@ def declares_fix(rule: type[Rule]) -> bool:
     return module is not None and any(v is Fix for v in vars(module).values())
 
 
-def fix_text(text: str, rule: str) -> tuple[str, LintOutcome, SqlFile]:
+def fix_text(text: str, rule: str, before: str | None = None) -> tuple[str, LintOutcome, SqlFile]:
     """``text`` with every fix of ``rule`` applied in one pass (as one ``lint --fix`` pass writes it),
     with the outcome of linting ``text`` (fixes collected) and its case file."""
-    outcome, f = lint_text(text, rules=[rule], fixes=True)
+    outcome, f = lint_text(text, rules=[rule], fixes=True, before=before)
     return apply_fixes(text, [fx for x, fx in outcome.fixes if x.rule == rule]), outcome, f

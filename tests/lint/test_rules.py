@@ -7,7 +7,17 @@ import pytest
 from pgmanager.lint import registry
 from pgmanager.lint._fix import apply_fixes
 
-from ._harness import CASES, declares_fix, expected, fix_text, lint_text, parse_text, reported, unfixable
+from ._harness import (
+    CASES,
+    before_text,
+    declares_fix,
+    expected,
+    fix_text,
+    lint_text,
+    parse_text,
+    reported,
+    unfixable,
+)
 
 CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir())
 RULES = registry()
@@ -24,7 +34,7 @@ def test_every_case_folder_names_a_rule() -> None:
 
 @pytest.mark.parametrize("case", [p.name for p in CASE_DIRS if (p / "ok.sql").is_file()])
 def test_ok(case: str) -> None:
-    outcome, f = lint_text((CASES / case / "ok.sql").read_text(), rules=[case])
+    outcome, f = lint_text((CASES / case / "ok.sql").read_text(), rules=[case], before=before_text(case))
     doc = parse_text(f)
     assert doc.error is None, doc.error
     assert [x for x in outcome.findings if x.rule == case] == []
@@ -32,7 +42,7 @@ def test_ok(case: str) -> None:
 
 @pytest.mark.parametrize("case", [p.name for p in CASE_DIRS if (p / "err.sql").is_file()])
 def test_err(case: str) -> None:
-    outcome, f = lint_text((CASES / case / "err.sql").read_text(), rules=[case])
+    outcome, f = lint_text((CASES / case / "err.sql").read_text(), rules=[case], before=before_text(case))
     doc = parse_text(f)
     assert doc.error is None, doc.error
     want = expected(doc, case)
@@ -45,7 +55,8 @@ def test_err(case: str) -> None:
 
 
 def _fixes(case: str) -> list:
-    outcome, _ = lint_text((CASES / case / "err.sql").read_text(), rules=[case], fixes=True)
+    outcome, _ = lint_text((CASES / case / "err.sql").read_text(), rules=[case], fixes=True,
+                              before=before_text(case))
     return [(x, fx) for x, fx in outcome.fixes if x.rule == case]
 
 
@@ -62,13 +73,13 @@ def test_fixable_rules() -> None:
 def test_fix(case: str) -> None:
     """Each fix applied alone leaves a file that parses and has one finding fewer of the rule."""
     text = (CASES / case / "err.sql").read_text()
-    outcome, _ = lint_text(text, rules=[case], fixes=True)
+    outcome, _ = lint_text(text, rules=[case], fixes=True, before=before_text(case))
     fixes = [(x, fx) for x, fx in outcome.fixes if x.rule == case]
     assert fixes
     before = sum(1 for x in outcome.findings if x.rule == case)
     for _finding, fx in fixes:
         fixed = apply_fixes(text, [fx])
-        after, f = lint_text(fixed, rules=[case])
+        after, f = lint_text(fixed, rules=[case], before=before_text(case))
         assert parse_text(f).error is None, fixed
         assert sum(1 for x in after.findings if x.rule == case) < before, fixed
 
@@ -92,14 +103,14 @@ def test_fixed(case: str) -> None:
     err = (CASES / case / "err.sql").read_text()
     want = (CASES / case / "fixed.sql").read_text()
     assert want != err, "fixed.sql equals err.sql: the rule fixed nothing"
-    got, outcome, f = fix_text(err, case)
+    got, outcome, f = fix_text(err, case, before_text(case))
     assert got == want
     doc = parse_text(f)
     with_fix = {id(x) for x, _ in outcome.fixes}
     without_fix = [x for x in outcome.findings if x.rule == case and id(x) not in with_fix]
     assert reported(doc, without_fix, case) == unfixable(doc, case), "the -- unfixable: marks in err.sql"
 
-    again, after, f2 = fix_text(want, case)
+    again, after, f2 = fix_text(want, case, before_text(case))
     fixed_doc = parse_text(f2)
     assert fixed_doc.error is None, fixed_doc.error
     assert reported(fixed_doc, after.findings, case) == unfixable(fixed_doc, case)

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from pglast import ast
 from pglast.enums import AlterTableType, TransactionStmtKind
+from pglast.parser import scan
 
-from ...parse import rangevar_name
+from ...parse import dotted, rangevar_name
+
+if TYPE_CHECKING:
+    from ...schema import SchemaModel, TableInfo
 
 __all__ = ["added_columns", "added_constraints", "alter_cmds", "column_type", "constraints_of", "defined_columns",
-           "in_case_of", "is_new_table", "keyword_end"]
+           "in_case_of", "index_table", "is_new_table", "keyword_end", "tokens"]
+
+PARTITIONED_INDEX_HOWTO = ("create the index ON ONLY the parent (quick, not valid yet), then CONCURRENTLY on each "
+                           "partition, then ALTER INDEX <parent index> ATTACH PARTITION <partition index> for each")
+"""What to do instead of CREATE INDEX [CONCURRENTLY] on a partitioned table."""
 
 
 def alter_cmds(node: ast.Node, *subtypes: AlterTableType) -> Iterator[ast.AlterTableCmd]:
@@ -34,6 +43,14 @@ def is_new_table(rv: ast.RangeVar | None, stmt: object, ctx: object) -> bool:
     if rv is None:
         return False
     return rangevar_name(rv) in ctx.created_before(stmt)  # type: ignore[attr-defined]
+
+
+def index_table(schema: SchemaModel, name: ast.Node | tuple[ast.Node, ...] | list[ast.Node]) -> TableInfo | None:
+    """The table of the index a DROP INDEX names (unqualified: in public), from the schema model."""
+    full = dotted(name if isinstance(name, tuple | list) else (name,))
+    index_schema, _, index = full.partition(".")
+    return next((t for t in schema.tables.values()
+                 if t.schema == index_schema and any(ix.name == index for ix in t.indexes)), None)
 
 
 def constraints_of(col: ast.ColumnDef) -> Iterator[ast.Constraint]:
@@ -73,6 +90,12 @@ def keyword_end(text: str, start: int, pattern: str) -> int | None:
     begin = pos.end() if pos else start
     m = re.compile(pattern, re.IGNORECASE | re.DOTALL).match(text, begin)
     return m.end() if m else None
+
+
+def tokens(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
+    """The SQL tokens of ``text[start:end]`` as (name, start, end) character offsets in ``text``
+    (names as pglast's scanner gives them: 'DROP', 'COLUMN', 'IDENT', 'ASCII_44' for a comma)."""
+    return [(t.name, start + t.start, start + t.end + 1) for t in scan(text[start:end])]
 
 
 def in_case_of(text: str, at: int, words: str) -> str:

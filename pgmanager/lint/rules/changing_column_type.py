@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from pglast import ast
 from pglast.enums import AlterTableType
 
 from ...parse import Statement, rangevar_name
-from ...schema import type_name
+from ...schema import retype_without_rewrite, type_name
 from .._base import Category, FileContext, Rule, Violation
 from ._helpers import alter_cmds, is_new_table
-
-_VARCHAR = re.compile(r"^varchar(?:\((\d+)\))?$")
-
-
-def binary_compatible(old: str, new: str) -> bool:
-    """Changes PostgreSQL makes without a rewrite: varchar(n) to text, to varchar, to varchar(m >= n)."""
-    o, n = _VARCHAR.match(old), _VARCHAR.match(new)
-    if o and new == "text":
-        return True
-    if o and n:
-        return n.group(1) is None or (o.group(1) is not None and int(n.group(1)) >= int(o.group(1)))
-    return old == new or (old == "cidr" and new == "inet")
 
 
 class ChangingColumnType(Rule):
@@ -53,7 +40,7 @@ class ChangingColumnType(Rule):
         for cmd in alter_cmds(stmt.node, AlterTableType.AT_AlterColumnType):
             new = type_name(cmd.def_.typeName) if isinstance(cmd.def_, ast.ColumnDef) else ""
             col = table.columns.get(cmd.name or "") if table is not None else None
-            if col is not None and binary_compatible(col.type_name, new):
+            if col is not None and retype_without_rewrite(col.type_name, new):
                 continue
             was = f" from {col.type_name}" if col is not None else ""
             yield Violation(f"changing the type of column {cmd.name!r}{was} to {new} rewrites the table under an "

@@ -48,6 +48,8 @@ class DuplicateIndex(Rule):
         drop index concurrently if exists public.idx_orders_customer_2;
 
     A unique index and a plain one on the same columns are duplicates too: keep the unique one.
+    An index that becomes a constraint's (``add constraint ... primary key using index idx``, or
+    ``unique using index``, as ``supabase db diff`` writes) is that constraint's index, not another.
     """
 
     name = "duplicate-index"

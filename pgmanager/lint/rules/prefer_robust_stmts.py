@@ -9,7 +9,7 @@ from pglast.enums import AlterTableType, ObjectType
 
 from ...parse import Statement
 from .._base import Category, FileContext, Fix, Rule, Violation
-from ._helpers import alter_cmds, in_case_of, keyword_end
+from ._helpers import alter_cmds, in_case_of, keyword_end, tokens
 from .require_concurrent_index_creation import CREATE_INDEX
 
 _DROP_KEYWORDS = {
@@ -21,6 +21,23 @@ _DROP_KEYWORDS = {
     ObjectType.OBJECT_TYPE: r"drop\s+type\b",
     ObjectType.OBJECT_FUNCTION: r"drop\s+function\b",
 }
+
+_NOT_A_COLUMN = {"CONSTRAINT", "DEFAULT", "NOT", "IDENTITY", "EXPRESSION"}
+"""Words after an ALTER TABLE's DROP that make it drop something else than a column."""
+
+
+def _drop_column_places(text: str, stmt: Statement) -> list[int]:
+    """Where ``IF EXISTS`` goes in each ``DROP [COLUMN] name`` of an ALTER TABLE, in order: after
+    COLUMN (ATTRIBUTE of a type), or after DROP when COLUMN is left out (IF EXISTS written already counts too)."""
+    toks = tokens(text, stmt.start, stmt.end)
+    places: list[int] = []
+    depth = 0
+    for i, (name, _, end) in enumerate(toks):
+        depth += {"ASCII_40": 1, "ASCII_41": -1}.get(name, 0)
+        if name != "DROP" or depth or i + 1 >= len(toks) or toks[i + 1][0] in _NOT_A_COLUMN:
+            continue
+        places.append(toks[i + 1][2] if toks[i + 1][0] in ("COLUMN", "ATTRIBUTE") else end)
+    return places
 
 
 class PreferRobustStmts(Rule):
@@ -36,6 +53,7 @@ class PreferRobustStmts(Rule):
 
         create index concurrently if not exists items_owner_idx on items (owner_id);
         drop index concurrently if exists items_old_idx;
+        alter table items drop column if exists legacy_note;
     """
 
     name = "prefer-robust-stmts"
@@ -58,9 +76,12 @@ class PreferRobustStmts(Rule):
         for cmd in alter_cmds(node, AlterTableType.AT_AddColumn):
             if not cmd.missing_ok and isinstance(cmd.def_, ast.ColumnDef):
                 yield self._v(text, "ADD COLUMN without IF NOT EXISTS", stmt, cmd.def_.location, "if not exists ")
-        for cmd in alter_cmds(node, AlterTableType.AT_DropColumn):
+        drops = list(alter_cmds(node, AlterTableType.AT_DropColumn))
+        places = _drop_column_places(text, stmt) if any(not c.missing_ok for c in drops) else []
+        for i, cmd in enumerate(drops):
             if not cmd.missing_ok:
-                yield self._v(text, "DROP COLUMN without IF EXISTS", stmt, None, "")
+                at = places[i] if len(places) == len(drops) else None
+                yield self._v(text, "DROP COLUMN without IF EXISTS", stmt, at, " if exists")
 
     def _v(self, text: str, what: str, stmt: Statement, at: int | None, insert: str) -> Violation:
         fix = None

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 from pglast import ast
 
-from ...parse import Statement
+from ...parse import Statement, rangevar_name
 from .._base import Category, FileContext, Fix, Rule, Violation
-from ._helpers import in_case_of, in_explicit_transaction, is_new_table, keyword_end
+from ._helpers import PARTITIONED_INDEX_HOWTO, in_case_of, in_explicit_transaction, is_new_table, keyword_end
 
 CREATE_INDEX = r"create\s+(?:unique\s+)?index\b"
 
@@ -25,6 +25,14 @@ class RequireConcurrentIndexCreation(Rule):
     created in the same migration is not reported: the table is new and empty::
 
         create index concurrently if not exists items_owner_idx on items (owner_id);
+
+    PostgreSQL does not build an index CONCURRENTLY on a partitioned table (nor does ``--fix`` offer
+    it there). Build it in steps instead: the parent's index ``ON ONLY`` (not reported), each
+    partition's concurrently, then attach them::
+
+        create index events_owner_idx on only events (owner_id);
+        create index concurrently events_2024_owner_idx on events_2024 (owner_id);
+        alter index events_owner_idx attach partition events_2024_owner_idx;
     """
 
     name = "require-concurrent-index-creation"
@@ -33,7 +41,18 @@ class RequireConcurrentIndexCreation(Rule):
 
     def check_statement(self, stmt: Statement, ctx: FileContext) -> Iterable[Violation]:
         node = stmt.node
-        if not isinstance(node, ast.IndexStmt) or node.concurrent or is_new_table(node.relation, stmt, ctx):
+        if not isinstance(node, ast.IndexStmt) or is_new_table(node.relation, stmt, ctx):
+            return
+        table = ctx.schema.tables.get(rangevar_name(node.relation))
+        if table is not None and table.partitioned:
+            if node.relation is not None and node.relation.inh:  # not ON ONLY, the first step of the way round
+                what = (f"CREATE INDEX CONCURRENTLY fails on partitioned table {table.name} (PostgreSQL does not "
+                        "support it there)" if node.concurrent else
+                        f"CREATE INDEX on partitioned table {table.name} blocks writes to every partition while it "
+                        "builds, and CONCURRENTLY is not supported there")
+                yield Violation(f"{what}: {PARTITIONED_INDEX_HOWTO}", stmt)
+            return
+        if node.concurrent:
             return
         at = keyword_end(ctx.doc.file.text, stmt.start, CREATE_INDEX)
         text = ctx.doc.file.text

@@ -9,7 +9,7 @@ from pglast.enums import DropBehavior, ObjectType
 
 from ...parse import Statement
 from .._base import Category, FileContext, Fix, Rule, Violation
-from ._helpers import in_case_of, in_explicit_transaction, keyword_end
+from ._helpers import in_case_of, in_explicit_transaction, index_table, keyword_end
 
 
 class RequireConcurrentIndexDeletion(Rule):
@@ -23,6 +23,9 @@ class RequireConcurrentIndexDeletion(Rule):
     migration statement by statement; ``--fix`` adds the keyword)::
 
         drop index concurrently if exists items_owner_idx;
+
+    PostgreSQL cannot drop an index of a partitioned table concurrently: such a drop is still
+    reported, with no fix; run it when the table is quiet.
     """
 
     name = "require-concurrent-index-deletion"
@@ -32,6 +35,13 @@ class RequireConcurrentIndexDeletion(Rule):
     def check_statement(self, stmt: Statement, ctx: FileContext) -> Iterable[Violation]:
         node = stmt.node
         if not (isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_INDEX) or node.concurrent:
+            return
+        parted = [t.name for o in node.objects or () if (t := index_table(ctx.schema, o)) is not None and t.partitioned]
+        if parted:
+            yield Violation(f"DROP INDEX on partitioned table {parted[0]} locks it and every partition against "
+                            "reads and writes, and PostgreSQL does not support CONCURRENTLY there: drop it at a "
+                            "quiet time (pgmanager's short lock_timeout and retries keep queries from queueing "
+                            "behind it)", stmt)
             return
         fix = None
         if len(node.objects or ()) == 1 and node.behavior != DropBehavior.DROP_CASCADE \

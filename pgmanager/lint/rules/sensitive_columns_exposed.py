@@ -5,9 +5,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ...models import Severity, SqlFile
-from ...schema import TableInfo, ViewInfo
+from ...schema import PolicyInfo, TableInfo, ViewInfo
 from .._base import Category, ProjectContext, Rule, Violation
-from ._security_helpers import applies_to, is_exposed, is_sensitive_column, report_at, view_columns, view_query
+from .._text import one_line
+from ._anon import excludes_anon
+from ._security_helpers import (
+    applies_to,
+    is_exposed,
+    is_sensitive_column,
+    policy_roles,
+    report_at,
+    view_columns,
+    view_query,
+)
+
+
+def anon_select_policy(policies: list[PolicyInfo]) -> PolicyInfo | None:
+    """The permissive policy that lets anon select rows of the table, or None: one that applies to anon
+    (TO anon or public) with a condition anon can meet, and no restrictive policy anon cannot meet."""
+    mine = [p for p in policies if applies_to(p, "anon", "select")]
+    if any(not p.permissive and excludes_anon(p.using_node) for p in mine):
+        return None
+    return next((p for p in mine if p.permissive and not excludes_anon(p.using_node)), None)
 
 
 class SensitiveColumnsExposed(Rule):
@@ -19,7 +38,11 @@ class SensitiveColumnsExposed(Rule):
     readable by anyone with the public anon key when:
 
     * the table has no row level security, or a permissive ``select`` policy applies to ``anon``
-      (no ``TO`` clause, ``to public`` or ``to anon``): policies filter rows, never columns;
+      (no ``TO`` clause, ``to public`` or ``to anon``) with a condition anon can meet, such as
+      ``using (true)``: policies filter rows, never columns. A condition that needs the signed-in
+      user (``user_id = auth.uid()``, a claim of ``auth.jwt()`` matched to a column, an ``exists``
+      subquery doing so, ``auth.uid() is not null``) shows anon no row, and neither does a policy
+      ``to authenticated``;
     * a view selects it without ``security_invoker = true`` (the view bypasses RLS).
 
     **Solution.** Keep secrets out of exposed schemas (a ``private`` schema, or Supabase Vault),
@@ -48,10 +71,12 @@ class SensitiveColumnsExposed(Rule):
         if not table.rls_enabled:
             why = "row level security is not enabled"
         else:
-            anon = [p for p in ctx.schema.policies_on(table.name) if p.permissive and applies_to(p, "anon", "select")]
-            if not anon:
+            leak = anon_select_policy(ctx.schema.policies_on(table.name))
+            if leak is None:
                 return
-            why = f"policy {anon[0].name!r} lets anon select rows"
+            roles = ", ".join(sorted(policy_roles(leak)))
+            using = one_line(leak.using_sql or "", 80)
+            why = f"policy {leak.name!r} (to {roles}, using ({using})) lets anon select rows"
         yield from report_at(ctx, table.defined_in,
                              f"table {table.name} exposes {', '.join(cols)} through the API: {why}")
 

@@ -28,3 +28,20 @@ create index on public.orders (lower(status), customer_id);
 
 -- expect: duplicate-index
 create index on public.orders (lower(status), customer_id);
+
+create table public.invoices (id bigint not null, number text not null);
+
+create unique index invoices_pkey on public.invoices using btree (id);
+
+alter table public.invoices add constraint invoices_pkey primary key using index invoices_pkey;
+
+create unique index invoices_number_key on public.invoices using btree (number);
+
+alter table public.invoices add constraint invoices_number_key unique using index invoices_number_key;
+
+-- the primary key made from an index is still the primary key
+-- expect: duplicate-index
+create index idx_invoices_id on public.invoices (id);
+
+-- expect: duplicate-index
+create index idx_invoices_number on public.invoices (number);

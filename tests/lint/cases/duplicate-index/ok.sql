@@ -27,3 +27,22 @@ create index idx_orders_customer_v2 on public.orders (customer_id);
 alter table public.orders add constraint orders_no_overlap exclude using gist (customer_id with =);
 
 create index on public.orders (status);
+
+-- the form `supabase db diff` writes: the index becomes the constraint's, it is not a second one
+create table "public"."invoices" (
+    "id" bigint not null,
+    "number" text not null
+);
+
+CREATE UNIQUE INDEX invoices_pkey ON public.invoices USING btree (id);
+
+CREATE UNIQUE INDEX invoices_number_key ON public.invoices USING btree (number);
+
+alter table "public"."invoices" add constraint "invoices_pkey" PRIMARY KEY using index "invoices_pkey";
+
+alter table "public"."invoices" add constraint "invoices_number_key" UNIQUE using index "invoices_number_key";
+
+-- under another name the index is renamed after the constraint
+create unique index invoices_id_number_idx on public.invoices (id, number);
+
+alter table public.invoices add constraint invoices_id_number_key unique using index invoices_id_number_idx;

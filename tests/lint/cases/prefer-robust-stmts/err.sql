@@ -14,7 +14,34 @@ alter table public.users add column note text;
 -- expect: prefer-robust-stmts
 ALTER TABLE public.users ADD COLUMN bio TEXT, ADD nickname TEXT;
 
--- no fix is offered for DROP COLUMN
 -- expect: prefer-robust-stmts
--- unfixable: prefer-robust-stmts
 alter table public.users drop column note;
+
+-- after COLUMN, or after DROP without it; not in the drops of other things; a café's accent moves nothing
+-- expect: prefer-robust-stmts
+ALTER TABLE public.users /* café */ DROP COLUMN "Bio", DROP nick, ALTER COLUMN email DROP DEFAULT,
+    DROP CONSTRAINT users_email_key, DROP COLUMN IF EXISTS old_note;
+
+-- expect: prefer-robust-stmts
+alter type public.address drop attribute zip;
+
+-- expect: prefer-robust-stmts
+create unlogged table public.scratch (id bigint);
+
+-- expect: prefer-robust-stmts
+drop table public.scratch;
+
+-- expect: prefer-robust-stmts
+drop view public.user_list;
+
+-- expect: prefer-robust-stmts
+drop sequence public.user_seq;
+
+-- expect: prefer-robust-stmts
+drop type public.mood;
+
+-- expect: prefer-robust-stmts
+drop function public.touch();
+
+-- expect: prefer-robust-stmts
+drop schema legacy;

@@ -10,3 +10,8 @@ drop index public.a_idx, public.b_idx;
 -- expect: require-concurrent-index-deletion
 -- unfixable: require-concurrent-index-deletion
 drop index public.c_idx cascade;
+
+-- an index of a partitioned table cannot be dropped concurrently: no fix is offered
+-- expect: require-concurrent-index-deletion
+-- unfixable: require-concurrent-index-deletion
+drop index events_created_idx;
