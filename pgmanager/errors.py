@@ -7,9 +7,22 @@ password: DSNs are redacted with :func:`pgmanager.db.redact` before they reach a
 
 from __future__ import annotations
 
+EXIT_OK = 0
 EXIT_CHECKS_FAILED = 1
 EXIT_USAGE = 2
 EXIT_DATABASE = 3
+EXIT_INTERNAL = 4
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = {
+    EXIT_OK: "ok",
+    EXIT_CHECKS_FAILED: "checks failed (a bad file, a finding, drift, a failed verification)",
+    EXIT_USAGE: "usage or configuration error",
+    EXIT_DATABASE: "database unreachable or database error",
+    EXIT_INTERNAL: "internal error: a bug in pgmanager (one line; PGMANAGER_DEBUG=1 shows the traceback)",
+    EXIT_INTERRUPTED: "interrupted (everything started was stopped)",
+}
+"""Every exit code pgmanager uses; README.md's table and `pgmanager --help` show this one."""
 
 
 class PgmError(Exception):

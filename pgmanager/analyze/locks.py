@@ -9,6 +9,7 @@ Lock levels follow the PostgreSQL reference pages (ALTER TABLE, CREATE INDEX, ex
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pglast import ast, visitors
@@ -16,6 +17,7 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, ObjectType
 
 from ..parse import Statement, default_verdict, dotted, rangevar_name
+from ..schema import retype_without_rewrite, type_name
 
 ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
 EXCLUSIVE = "EXCLUSIVE"
@@ -52,9 +54,16 @@ def lock_rank(mode: str) -> int:
     return LOCK_MODES.index(mode) + 1 if mode in LOCK_MODES else 0
 
 
-def statement_locks(stmt: Statement) -> list[LockInfo]:
-    """The table locks ``stmt`` takes, in statement order; [] for statements that touch no table."""
-    return list(_locks(stmt.node))
+ColumnType = Callable[[str, str], str | None]
+"""(table, column) -> the column's type as schema.type_name writes it, or None when unknown."""
+
+
+def statement_locks(stmt: Statement, column_type: ColumnType | None = None) -> list[LockInfo]:
+    """The table locks ``stmt`` takes, in statement order; [] for statements that touch no table.
+
+    ``column_type`` tells the type a column has before the statement (analyze reads it from the schema
+    model): ALTER COLUMN ... TYPE then knows when PostgreSQL skips the rewrite. Without it, it assumes one."""
+    return list(_locks(stmt.node, column_type))
 
 
 # ------------------------------------------------------------------ helpers
@@ -200,7 +209,22 @@ _REWRITES: dict[AT, str] = {
 }
 
 
-def _alter_cmd(table: str | None, cmd: ast.AlterTableCmd, objtype: ObjectType | None) -> list[LockInfo]:
+def _alter_type(table: str | None, cmd: ast.AlterTableCmd, column_type: ColumnType | None) -> LockInfo:
+    col = cmd.name or ""
+    new = type_name(cmd.def_.typeName) if isinstance(cmd.def_, ast.ColumnDef) else ""
+    using = isinstance(cmd.def_, ast.ColumnDef) and cmd.def_.raw_default is not None
+    old = column_type(table, col) if column_type is not None and table else None
+    if old is not None and not using and retype_without_rewrite(old, new):
+        return _info(ACCESS_EXCLUSIVE, table, f"change type of {col} from {old} to {new}: no rewrite and no scan "
+                     "(PostgreSQL only changes the catalog)")
+    was = f" from {old}" if old is not None else ""
+    why = ("USING: every row is converted" if using else "not a change PostgreSQL makes in place" if old is not None
+           else "rewrites the table and its indexes unless the change is binary-coercible (e.g. varchar(n) -> text)")
+    return _info(ACCESS_EXCLUSIVE, table, f"change type of {col}{was} to {new}: {why}", rewrites=True, scans=True)
+
+
+def _alter_cmd(table: str | None, cmd: ast.AlterTableCmd, objtype: ObjectType | None,
+               column_type: ColumnType | None = None) -> list[LockInfo]:
     sub = cmd.subtype
     col = f" {cmd.name}" if cmd.name else ""
     if sub == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
@@ -215,9 +239,7 @@ def _alter_cmd(table: str | None, cmd: ast.AlterTableCmd, objtype: ObjectType | 
                       f"set not null on{col}: every row is checked (skipped when a valid CHECK (col IS NOT NULL) "
                       "exists)", scans=True)]
     if sub == AT.AT_AlterColumnType:
-        return [_info(ACCESS_EXCLUSIVE, table,
-                      f"change type of{col}: rewrites the table and its indexes unless the change is "
-                      "binary-coercible (e.g. varchar(n) -> text)", rewrites=True, scans=True)]
+        return [_alter_type(table, cmd, column_type)]
     if sub in _REWRITES:
         return [_info(ACCESS_EXCLUSIVE, table, _REWRITES[sub], rewrites=True, scans=True)]
     if sub in (AT.AT_SetRelOptions, AT.AT_ResetRelOptions, AT.AT_ReplaceRelOptions):
@@ -246,7 +268,7 @@ def _alter_cmd(table: str | None, cmd: ast.AlterTableCmd, objtype: ObjectType | 
     return [_info(ACCESS_EXCLUSIVE, table, f"alter table ({sub.name.removeprefix('AT_') if sub else '?'})")]
 
 
-def _alter_table(node: ast.AlterTableStmt) -> list[LockInfo]:
+def _alter_table(node: ast.AlterTableStmt, column_type: ColumnType | None = None) -> list[LockInfo]:
     table = rangevar_name(node.relation)
     if node.objtype == ObjectType.OBJECT_INDEX:
         subs = {c.subtype for c in node.cmds or () if isinstance(c, ast.AlterTableCmd)}
@@ -256,7 +278,7 @@ def _alter_table(node: ast.AlterTableStmt) -> list[LockInfo]:
     out: list[LockInfo] = []
     for cmd in node.cmds or ():
         if isinstance(cmd, ast.AlterTableCmd):
-            out.extend(_alter_cmd(table, cmd, node.objtype))
+            out.extend(_alter_cmd(table, cmd, node.objtype, column_type))
     return out
 
 
@@ -389,10 +411,10 @@ def _select_tables(node: ast.Node) -> list[str]:
     return names
 
 
-def _locks(node: ast.Node) -> list[LockInfo]:
+def _locks(node: ast.Node, column_type: ColumnType | None = None) -> list[LockInfo]:
     match node:
         case ast.AlterTableStmt():
-            return _alter_table(node)
+            return _alter_table(node, column_type)
         case ast.CreateStmt():
             return _create_table(node)
         case ast.IndexStmt():

@@ -6,9 +6,20 @@ statement takes (``locks.statement_locks``), whether it runs in a transaction, a
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 from ..models import AnalyzedStatement, FileAnalysis, LockDetail, ObjectRef
 from ..parse import SqlDocument, Statement, created_names
-from .locks import ACCESS_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE, LockInfo, lock_rank, statement_locks
+from ..schema import SchemaModel
+from .locks import (
+    ACCESS_EXCLUSIVE,
+    SHARE_UPDATE_EXCLUSIVE,
+    ColumnType,
+    LockInfo,
+    lock_rank,
+    statement_locks,
+)
 from .objects import statement_objects
 
 _SUMMARY_WIDTH = 80
@@ -20,8 +31,28 @@ def statement_summary(stmt: Statement) -> str:
     return first if len(first) <= _SUMMARY_WIDTH else first[: _SUMMARY_WIDTH - 3] + "..."
 
 
-def lock_detail(lock: LockInfo) -> LockDetail:
-    """A lock as plan and analyze report it."""
+NEW_TABLE = "is new, nobody else can see it yet"
+
+
+def on_new_table(lock: LockInfo) -> LockInfo:
+    """``lock`` on a table created earlier in the same migration or plan: what the statement does, without the
+    advice (CONCURRENTLY, NOT VALID, ...): nobody else can see the table, so nobody waits on the lock."""
+    if not lock.table or lock.note.startswith("new "):
+        return lock
+    what = re.split(r"[:;]", lock.note, maxsplit=1)[0].strip()
+    return replace(lock, note=f"{what}: {lock.table} {NEW_TABLE}")
+
+
+def is_new_table_note(note: str) -> bool:
+    """Whether a note is the one :func:`on_new_table` gives."""
+    return note.endswith(NEW_TABLE)
+
+
+def lock_detail(lock: LockInfo, *, new: bool = False) -> LockDetail:
+    """A lock as plan and analyze report it; ``new``: its table was created earlier in the same migration or plan
+    (the note then carries no advice)."""
+    if new:
+        lock = on_new_table(lock)
     return LockDetail(lock=lock.lock, table=lock.table, rewrites=lock.rewrites, scans=lock.scans, note=lock.note)
 
 
@@ -42,8 +73,18 @@ def _risk(lock: LockInfo) -> tuple[int, str] | None:
         return 2, f"{lock.table} is scanned under {lock.lock}, blocking writes for the whole scan"
     if rank >= lock_rank("SHARE"):
         blocks = "reads and writes" if lock.lock == ACCESS_EXCLUSIVE else "writes"
-        return 1, f"{lock.lock} on {lock.table} blocks {blocks} while held; keep lock_timeout short"
+        # a lock taken on a table because another one refers to it: say so (it is not the new table's risk)
+        why = f" ({lock.note})" if lock.note.startswith("referenced by") else ""
+        return 1, f"{lock.lock} on {lock.table}{why} blocks {blocks} while held; keep lock_timeout short"
     return None
+
+
+def _column_type(schema: SchemaModel) -> ColumnType:
+    def lookup(table: str, column: str) -> str | None:
+        info = schema.table(table)
+        col = info.columns.get(column) if info is not None else None
+        return col.type_name if col is not None else None
+    return lookup
 
 
 def _reasons(found: dict[str, list[int]]) -> list[str]:
@@ -55,9 +96,13 @@ def _reasons(found: dict[str, list[int]]) -> list[str]:
     return out
 
 
-def analyze_document(doc: SqlDocument, *, new_tables: set[str] | frozenset[str] = frozenset()) -> FileAnalysis:
+def analyze_document(doc: SqlDocument, *, new_tables: set[str] | frozenset[str] = frozenset(),
+                     schema: SchemaModel | None = None) -> FileAnalysis:
     """Analyze one parsed file. ``new_tables`` are tables known to be new (empty) before this file;
-    tables created earlier in the file are new as well. Locks on new tables carry no risk."""
+    tables created earlier in the file are new as well. Locks on new tables carry no risk.
+
+    ``schema``: the model as the files before this one leave it (column types tell which ALTER COLUMN TYPE
+    PostgreSQL makes without a rewrite); the file's statements are replayed onto it, in order."""
     f = doc.file
     if doc.error is not None:
         return FileAnalysis(file=f.display, kind=f.kind, version=f.version, transactional=True, error=doc.error)
@@ -75,7 +120,9 @@ def analyze_document(doc: SqlDocument, *, new_tables: set[str] | frozenset[str] 
     reasons: dict[str, list[int]] = {}
     for stmt in doc.statements:
         objs = statement_objects(stmt)
-        locks = statement_locks(stmt)
+        locks = statement_locks(stmt, _column_type(schema) if schema is not None else None)
+        if schema is not None:
+            schema.apply(stmt, f.display)
         if not getattr(stmt.node, "replace", False):  # "or replace" may hit an object in use
             fresh |= created_names(stmt.node)  # a statement's own new table holds no data yet
         for lock in locks:
@@ -98,7 +145,7 @@ def analyze_document(doc: SqlDocument, *, new_tables: set[str] | frozenset[str] 
             line=stmt.line, col=stmt.col, kind=stmt.kind, summary=statement_summary(stmt),
             transactional=transactional, no_transaction_reason=stmt.no_transaction,
             created=objs.created, altered=objs.altered, dropped=objs.dropped,
-            locks=[lock_detail(i) for i in locks]))
+            locks=[lock_detail(i, new=i.table in fresh) for i in locks]))
     made = set(created)
     return FileAnalysis(
         file=f.display, kind=f.kind, version=f.version, transactional=transactional, no_transaction_reason=reason,

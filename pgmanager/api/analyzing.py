@@ -12,7 +12,7 @@ from ..config import Settings
 from ..models import AnalyzeReport, Finding, SqlFile
 from ..parse import parse_file
 from ..project import Project
-from ..schema import applied_files, build_model, select_files
+from ..schema import SchemaModel, applied_files, build_model, select_files
 
 
 def _targets(project: Project, paths: Iterable[Path] | None) -> tuple[list[SqlFile], list[Finding]]:
@@ -39,13 +39,16 @@ def analyze(settings: Settings, project: Project, paths: Iterable[Path] | None =
     report_files = []
     findings = list(problems) + [p for p in project.problems if paths is None]
     wanted = {f.path for f in targets}
+    before = SchemaModel()  # the schema each file meets: column types decide which type changes rewrite
     for f in [*applied, *(t for t in targets if t.path not in {a.path for a in applied})]:
-        if f.path not in wanted:
-            continue
         doc = docs[f.path]
+        if f.path not in wanted:
+            if doc.error is None:
+                before.apply_document(doc)
+            continue
         if doc.error is not None:
             findings.append(doc.error)
-        report_files.append(analyze_document(doc))
+        report_files.append(analyze_document(doc, schema=before))
     t2 = time.perf_counter()
 
     ordered_docs = [docs[f.path] for f in applied if docs[f.path].error is None]

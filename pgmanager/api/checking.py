@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ..config import Settings
 from ..models import CheckReport, MigrateResult
 from ..parse import parse_file
+from ..policies import tap_files
 from ..project import Project
-from ..sandbox import FunctionMigrator, open_sandbox
-from .building import build_database, project_migrator
+from ..sandbox import FunctionMigrator, find_local_bindir, open_sandbox
+from .building import build_database, project_extensions, project_migrator, sandbox_extensions
 from .inputs import findings
 from .linting import lint as run_lint
 from .verifying import verify as run_verify
@@ -51,7 +54,11 @@ def check(settings: Settings, project: Project, *, sandbox: str | None = None, s
     t1 = time.perf_counter()
     verify_report = None
     with open_sandbox(sandbox or settings.sandbox, sandbox_dsn=sandbox_dsn or settings.sandbox_dsn,
-                      keep=keep) as box:
+                      keep=keep, image=settings.sandbox_image, extensions=sandbox_extensions(project)) as box:
+        wanted = project_extensions(project)
+        warnings = [f"extension {e} is not available in this sandbox ({box.provider}): a stand-in was created "
+                    "so that the build goes on; its calls raise (docs/supabase.md)"
+                    for e in sorted(box.server.stubbed & wanted)]
         timings["sandbox_start"] = _ms_since(t1)
         t2 = time.perf_counter()
         template = box.template(FunctionMigrator(migrator.hash, build))
@@ -66,8 +73,39 @@ def check(settings: Settings, project: Project, *, sandbox: str | None = None, s
             timings["verify"] = _ms_since(t4)
     timings["total"] = _ms_since(t0)
     ok = (lint_report is None or lint_report.ok) and (verify_report is None or verify_report.ok)
+    skipped = {}
+    if verify_report is not None and verify_report.tap_skipped and tap_files(settings.root):
+        skipped["pgTAP"] = _no_pgtap(info.provider, info.server_version)
     return CheckReport(ok=ok, sandbox=info, files=len(files), statements=statements, migrate=result,
-                       lint=lint_report, verify=verify_report, timings_ms=timings)
+                       lint=lint_report, verify=verify_report, skipped=skipped, warnings=warnings,
+                       timings_ms=timings)
+
+
+def _no_pgtap(provider: str, server_version: str) -> str:
+    """Why pgTAP did not run (the project has pgTAP files, the server has no pgtap) and how to get it."""
+    if provider == "local":
+        return f"no pgtap on the local server; install postgresql-{_major(server_version) or 'NN'}-pgtap"
+    bindir = find_local_bindir()
+    local = _major(_bindir_version(bindir)) if bindir else ""
+    how = (f"install postgresql-{local}-pgtap and use --sandbox local" if local else
+           "install PostgreSQL and its postgresql-NN-pgtap package, and use --sandbox local")
+    return f"no pgtap on the {provider} server; {how}"
+
+
+def _major(version: str) -> str:
+    """'15' for '15.18 (Debian ...)' or '15'; '' when unknown."""
+    head = version.split()[0].split(".")[0] if version else ""
+    return head if head.isdigit() else ""
+
+
+def _bindir_version(bindir: Path) -> str:
+    """The version of the server binaries in ``bindir`` ('15.18'), from `postgres --version`."""
+    try:
+        res = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, text=True, timeout=10,
+                             check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return res.stdout.split()[-1] if res.returncode == 0 and res.stdout.split() else ""
 
 
 def _ms_since(t0: float) -> float:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import json
 import os
 import sys
@@ -18,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..api import inputs
 from ..config import PROVIDERS, Settings, resolve_dsn
-from ..errors import EXIT_USAGE, ConfigError, PgmError
+from ..errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, PgmError
 from ..project import Project
 from ..redaction import RedactingStream, redact
 
@@ -50,6 +52,37 @@ def format_option(*choices: str) -> Callable[[F], F]:
         return click.option("--format", "fmt", type=click.Choice(values), default="text", show_default=True,
                             help="Output format.")(f)
     return deco
+
+
+def output_option(f: F) -> F:
+    """``-o/--output FILE``: what the command prints on stdout (its report, in any --format) goes to FILE
+    instead; stderr is unchanged and gets one line saying where the report went. Declared once, here."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, output: Path | None = None, **kwargs: Any) -> Any:
+        if output is None:
+            return f(*args, **kwargs)
+        buffer = io.StringIO()
+        code: int | str | None = 0
+        try:
+            with contextlib.redirect_stdout(buffer):
+                return f(*args, **kwargs)
+        except SystemExit as exc:
+            code = exc.code
+            raise
+        finally:
+            if buffer.getvalue():  # nothing when the command failed before reporting: no empty file
+                try:
+                    output.write_text(redact(buffer.getvalue()), encoding="utf-8")
+                except OSError as exc:
+                    err.print(f"error: -o/--output: cannot write {output}: {exc.strerror}", markup=False)
+                    sys.exit(EXIT_USAGE)
+                state = "ok" if code in (0, None) else f"failed (exit {code})"
+                err.print(f"{state}: report written to {output}", markup=False)
+
+    return click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="Write the report (what goes to stdout) to this file instead.")(
+        wrapper)  # type: ignore[return-value]
 
 
 def sandbox_options(f: F) -> F:
@@ -129,7 +162,7 @@ def handle_errors(f: F) -> F:
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             err.print("interrupted: everything started was stopped", markup=False)
-            sys.exit(130)
+            sys.exit(EXIT_INTERRUPTED)
         except click.exceptions.ClickException:
             raise
         except Exception as exc:  # a bug of ours: still one line, unless debugging
@@ -137,6 +170,6 @@ def handle_errors(f: F) -> F:
                 raise
             err.print(f"internal error: {type(exc).__name__}: {redact(str(exc))} "
                       "(set PGMANAGER_DEBUG=1 for a traceback)", markup=False)
-            sys.exit(EXIT_USAGE + 2)
+            sys.exit(EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]

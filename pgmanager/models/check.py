@@ -21,4 +21,8 @@ class CheckReport(Model):
     migrate: MigrateResult | None = None
     lint: LintReport | None = None
     verify: VerifyReport | None = None
+    skipped: dict[str, str] = {}
+    """Stages that could not run here (not those turned off by an option), and why: {"pgTAP": "..."}."""
+    warnings: list[str] = []
+    """What the sandbox could only pretend to have, e.g. an extension built as pgmanager's stand-in."""
     timings_ms: dict[str, float] = {}

@@ -28,15 +28,23 @@ def _state_root() -> Path:
     /dev/shm ~11 ms (benchmarks/sandbox.py). A small /dev/shm (Docker's default is 64 MiB) is skipped.
     """
     if os.environ.get("PGMANAGER_SANDBOX_DIR"):
-        return Path(os.environ["PGMANAGER_SANDBOX_DIR"])
+        return Path(os.environ["PGMANAGER_SANDBOX_DIR"])  # an explicit choice: an error if unusable, no fallback
     shm = Path("/dev/shm")
     try:
         stat = os.statvfs(shm)
         if os.access(shm, os.W_OK | os.X_OK) and stat.f_bavail * stat.f_frsize >= 2 * 1024**3:
-            return shm / "pgmanager-sandboxes"
+            return _writable(shm / "pgmanager-sandboxes")
     except OSError:
         pass
-    return Path(tempfile.gettempdir()) / "pgmanager-sandboxes"
+    return _writable(Path(tempfile.gettempdir()) / "pgmanager-sandboxes")
+
+
+def _writable(shared: Path) -> Path:
+    """The shared folder, or this user's own beside it when another user made the shared one without the
+    world-writable mode (an older pgmanager, a mkdir by hand)."""
+    if shared.is_dir() and not os.access(shared, os.W_OK | os.X_OK):
+        return shared.with_name(f"{shared.name}-{os.getuid()}")
+    return shared
 
 
 STATE_ROOT = _state_root()
@@ -145,11 +153,15 @@ class LocalCluster:
     def create(cls, bindir: Path, *, settings: dict[str, str] | None = None) -> LocalCluster:
         """initdb and start a new cluster; on any failure nothing is left behind."""
         reap_stale()
-        STATE_ROOT.mkdir(parents=True, exist_ok=True)
-        if STATE_ROOT.stat().st_uid == os.getuid():  # shared by every user of the machine, like /tmp
-            STATE_ROOT.chmod(0o1777)
+        try:
+            STATE_ROOT.mkdir(parents=True, exist_ok=True)
+            if STATE_ROOT.stat().st_uid == os.getuid():  # shared by every user of the machine, like /tmp
+                STATE_ROOT.chmod(0o1777)
+            folder = Path(tempfile.mkdtemp(prefix="cluster-", dir=STATE_ROOT))
+        except OSError as exc:
+            raise SandboxError(f"cannot make a cluster folder in {STATE_ROOT}: {exc.strerror}", where="sandbox",
+                               hint="make it writable (mode 1777, like /tmp) or set PGMANAGER_SANDBOX_DIR") from None
         user = server_user()
-        folder = Path(tempfile.mkdtemp(prefix="cluster-", dir=STATE_ROOT))
         (folder / "owner.pid").write_text(str(os.getpid()))
         (folder / "bindir").write_text(str(bindir))
         if user is not None:
@@ -205,6 +217,10 @@ class LocalCluster:
     def detach(self) -> None:
         """Let the cluster outlive this process (``sandbox up``)."""
         (self.folder / "owner.pid").write_text(DETACHED)
+
+    def hand_over(self, pid: int) -> None:
+        """Make process ``pid`` the owner: the cluster is reaped once that process is gone."""
+        (self.folder / "owner.pid").write_text(str(pid))
 
     def stop(self) -> None:
         if not self.datadir.exists():

@@ -21,6 +21,7 @@ from ._objects import (
 )
 from ._order import applied_files, apply_order, select_files
 from ._replay import Replay, Snapshots
+from ._types import retype_without_rewrite
 
 __all__ = [
     "ColumnInfo",
@@ -39,6 +40,7 @@ __all__ = [
     "build_model",
     "deparse",
     "parse_expression",
+    "retype_without_rewrite",
     "select_files",
     "type_name",
 ]

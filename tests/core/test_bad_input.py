@@ -83,8 +83,10 @@ def test_missing_dependency_names_the_file_and_line(cli, project_copy: Path, emp
         assert conn.execute("select to_regclass('public.project_analytics')").fetchone() == (None,)
 
 
-def test_missing_python_dependency_for_a_provider(cli, project_copy: Path) -> None:
-    result = cli("check", "--no-lint", "--sandbox", "docker", cwd=project_copy)
+def test_an_explicit_provider_that_cannot_work_here(cli, project_copy: Path) -> None:
+    # no engine at that socket (one may run on this machine: tests/sandbox_docker use it)
+    result = cli("check", "--no-lint", "--sandbox", "docker", cwd=project_copy,
+                 env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
     assert result.code == 3
     assert "--sandbox docker: no sandbox provider works here: docker:" in result.err
 

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from pgmanager.errors import SandboxError
-from pgmanager.sandbox import STATE_ROOT, DockerProvider, FunctionMigrator, Sandbox, pid_alive, reap_stale, start_server
+from pgmanager.sandbox import STATE_ROOT, FunctionMigrator, Sandbox, pid_alive, reap_stale, start_server
 
 
 def clusters() -> dict[Path, str]:
@@ -90,14 +90,6 @@ def test_dsn_provider_uses_databases_on_an_existing_server_and_drops_them(cli, p
     assert ours() == before
 
 
-@pytest.mark.skipif(DockerProvider().unavailable() is not None,
-                    reason=f"docker provider unavailable here: {DockerProvider().unavailable()}")
-def test_docker_provider(cli, project_copy: Path) -> None:
-    result = cli("check", "--sandbox", "docker", "--format", "json", cwd=project_copy, timeout=600)
-    assert result.code == 0, result.err
-    assert json.loads(result.out)["sandbox"]["provider"] == "docker"
-
-
 def test_template_is_built_once_per_hash_and_clones_are_isolated(pgm_server: Sandbox) -> None:
     builds: list[str] = []
 
@@ -155,7 +147,8 @@ def test_sandbox_up_and_down(cli, project_copy: Path) -> None:
     assert down.code == 0, down.err
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(dsn, connect_timeout=3)
-    assert cli("sandbox", "down", cwd=project_copy).code == 1
+    again_down = cli("sandbox", "down", cwd=project_copy)  # nothing up: a no-op that says so (exit 0)
+    assert (again_down.code, again_down.out.strip()) == (0, "no sandbox is up for this project: nothing to stop")
 
 
 def _slow_project(project: Path) -> None:

@@ -9,7 +9,7 @@ import click
 
 from ...api import analyzing
 from ...models import AnalyzeReport, DependencyEdge, FileAnalysis, ObjectRef
-from .._common import echo, emit_json, handle_errors, load, out, project_option
+from .._common import echo, emit_json, handle_errors, load, out, output_option, project_option
 
 
 def _refs(label: str, refs: list[ObjectRef]) -> list[str]:
@@ -100,6 +100,7 @@ def render_text(report: AnalyzeReport, statements: bool = True, only_touched: bo
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "dot"]), default="text", show_default=True,
               help="Output format (dot: the dependency graph for Graphviz).")
 @click.option("--no-statements", is_flag=True, help="Text: per file only, without each statement's locks.")
+@output_option
 @handle_errors
 def command(paths: tuple[Path, ...], project_dir: Path | None, fmt: str, no_statements: bool) -> None:
     """What each migration does, without a database: objects created, altered and dropped; per

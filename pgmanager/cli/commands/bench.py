@@ -11,7 +11,18 @@ import click
 from ...api.benching import bench
 from ...bench import BenchReport, text_table
 from ...redaction import redact
-from .._common import emit_json, err, format_option, handle_errors, load, out, progress, project_option, sandbox_options
+from .._common import (
+    emit_json,
+    err,
+    format_option,
+    handle_errors,
+    load,
+    out,
+    output_option,
+    progress,
+    project_option,
+    sandbox_options,
+)
 
 
 def print_text(report: BenchReport) -> None:
@@ -74,6 +85,7 @@ def print_text(report: BenchReport) -> None:
               help="A p95 above this is a slow query (listed, and EXPLAIN ANALYZEd).")
 @click.option("--save", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the JSON report (with raw samples) here, for a later --baseline.")
+@output_option
 @handle_errors
 def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | None, keep: bool, fmt: str,
             scale: float | None, seed: int, clients: int, duration_s: float | None, iterations: int | None,

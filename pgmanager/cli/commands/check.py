@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import click
 
 from ...api import checking
+from ...models import CheckReport
 from .. import _reporters as reporters
 from .._common import (
     echo,
@@ -16,31 +18,88 @@ from .._common import (
     handle_errors,
     load,
     out,
+    output_option,
     progress,
     project_option,
     sandbox_options,
 )
-from .._render import steps_text
+from .._render import sandbox_choice, steps_text
+from .verify import junit as verify_junit
 from .verify import print_text as print_verify
+
+
+def junit(report: CheckReport) -> str:
+    """JUnit XML: a suite of the stages (parse, lint, build, verify; a stage that could not run is skipped, with
+    why), then the lint findings' suite and the verify suites, as `lint` and `verify` write them."""
+    root = ET.Element("testsuites", name="pgmanager check")
+    stages = ET.SubElement(root, "testsuite", name="check stages")
+    t = report.timings_ms
+
+    def stage(name: str, ms: float, failure: str | None = None, skipped: str | None = None) -> None:
+        case = ET.SubElement(stages, "testcase", classname="check", name=name, time=f"{ms / 1000:.4f}")
+        if failure is not None:
+            ET.SubElement(case, "failure", message=failure.splitlines()[0]).text = failure
+        if skipped is not None:
+            ET.SubElement(case, "skipped", message=skipped)
+
+    stage("parse", t.get("parse", 0), "\n".join(f"{f.location}: {f.message}" for f in report.findings) or None)
+    if report.lint is not None:
+        stage("lint", t.get("lint", 0), None if report.lint.ok else f"{len(report.lint.findings)} finding(s)")
+    if report.migrate is not None:
+        stage("build", t.get("build", 0))
+    if report.verify is not None:
+        stage("verify", t.get("verify", 0), None if report.verify.ok else f"{report.verify.failures} failure(s)")
+    for name, why in report.skipped.items():
+        stage(name, 0, skipped=why)
+    parts = []
+    if report.lint is not None:
+        parts.append(reporters.junit(report.lint.findings, suite="pgmanager lint", fail_on=report.lint.fail_on))
+    if report.verify is not None:
+        parts.append(verify_junit(report.verify))
+    for part in parts:
+        root.extend(ET.fromstring(part.encode("utf-8")).iter("testsuite"))
+    for suite in root:
+        suite.set("tests", str(len(suite)))
+        suite.set("failures", str(sum(1 for c in suite if c.find("failure") is not None)))
+        suite.set("skipped", str(sum(1 for c in suite if c.find("skipped") is not None)))
+    root.set("tests", str(sum(int(s.get("tests", "0")) for s in root)))
+    root.set("failures", str(sum(int(s.get("failures", "0")) for s in root)))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def verdict(report: CheckReport) -> str:
+    """"ok", "failed", and the stages that could not run: "ok, 1 stage skipped (pgTAP: ...)"."""
+    word = "ok" if report.ok else "failed"
+    if not report.skipped:
+        return word
+    why = "; ".join(f"{name}: {reason}" for name, reason in report.skipped.items())
+    n = len(report.skipped)
+    return f"{word}, {n} stage{'s' if n != 1 else ''} skipped ({why})"
 
 
 @click.command("check")
 @project_option
 @sandbox_options
-@format_option()
+@format_option("text", "json", "junit")
 @click.option("--no-seed", is_flag=True, help="Do not load the seed fixture (and do not verify the policies).")
 @click.option("--no-lint", is_flag=True, help="Skip the linter.")
 @click.option("--no-style", is_flag=True, help="Lint without sqlfluff (AST rules only).")
 @click.option("--no-verify", is_flag=True, help="Skip the RLS policy verification.")
+@output_option
 @handle_errors
 def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | None, keep: bool, fmt: str,
             no_seed: bool, no_lint: bool, no_style: bool, no_verify: bool) -> None:
-    """Parse, lint, build in a throwaway database and verify the RLS policies; report what applied."""
+    """Parse, lint, build in a throwaway database and verify the RLS policies; report what applied
+    (junit: one case per stage, then lint's and verify's suites)."""
     settings, project = load(project_dir)
     with progress("building", fmt == "text") as on_step:
         report = checking.check(settings, project, sandbox=sandbox, sandbox_dsn=sandbox_dsn, keep=keep,
-                           seed=not no_seed, lint=not no_lint, style=not no_style, verify=not no_verify,
-                           on_step=on_step)
+                                seed=not no_seed, lint=not no_lint, style=not no_style, verify=not no_verify,
+                                on_step=on_step)
+    if fmt == "junit":
+        echo(junit(report))
+        sys.exit(0 if report.ok else 1)
     if fmt == "json":
         emit_json(report)
         sys.exit(0 if report.ok else 1)
@@ -56,7 +115,11 @@ def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | No
         out.print(f"lint: {counts['error']} error, {counts['warning']} warning, {counts['info']} info "
                   f"in {t.get('lint', 0) / 1000:.2f} s", markup=False)
     if report.sandbox:
-        out.print(f"sandbox: {report.sandbox.provider} ({report.sandbox.detail})", markup=False)
+        chosen = f"auto: {report.sandbox.choice}" if report.sandbox.choice else sandbox_choice(
+            sandbox or settings.sandbox, sandbox_dsn or settings.sandbox_dsn, report.sandbox.provider)
+        out.print(f"sandbox: {report.sandbox.provider} ({report.sandbox.detail}), chosen by {chosen}", markup=False)
+    for warning in report.warnings:
+        out.print(f"warning: {warning}", markup=False)
     if report.migrate:
         echo(steps_text(report.migrate.steps))
         out.print(f"built in {t.get('build', 0) / 1000:.2f} s, fresh clone in {t.get('clone', 0):.0f} ms",
@@ -64,5 +127,5 @@ def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | No
     if report.verify is not None:
         out.print("verify:", markup=False)
         print_verify(report.verify, matrix=False)
-    out.print(f"{'ok' if report.ok else 'failed'} in {t.get('total', 0) / 1000:.2f} s", markup=False)
+    out.print(f"{verdict(report)} in {t.get('total', 0) / 1000:.2f} s", markup=False)
     sys.exit(0 if report.ok else 1)

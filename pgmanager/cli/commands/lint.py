@@ -13,7 +13,7 @@ from ...config import load_settings
 from ...models import LintReport, Severity
 from ...project import load_project
 from .. import _reporters as reporters
-from .._common import err, handle_errors, out, project_option
+from .._common import err, handle_errors, out, output_option, project_option
 
 
 def render(report: LintReport, fmt: str, root: Path) -> str:
@@ -40,11 +40,10 @@ def render(report: LintReport, fmt: str, root: Path) -> str:
 @click.option("--no-style", is_flag=True, help="Skip sqlfluff (the style engine): AST rules only.")
 @click.option("--no-cache", is_flag=True, help="Lint every file again instead of reusing cached findings.")
 @click.option("--rule", "rules", multiple=True, help="Run only this rule (repeatable).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the report to this file instead of stdout.")
+@output_option
 @handle_errors
 def command(paths: tuple[Path, ...], project_dir: Path | None, fmt: str, fail_on: str | None, fix: bool,
-            no_style: bool, no_cache: bool, rules: tuple[str, ...], output: Path | None) -> None:
+            no_style: bool, no_cache: bool, rules: tuple[str, ...]) -> None:
     """Lint migrations, policies and views: safety and security rules over the AST, sqlfluff for style.
 
     The whole project is read (rules see the schema every migration, policy and view leaves);
@@ -57,9 +56,7 @@ def command(paths: tuple[Path, ...], project_dir: Path | None, fmt: str, fail_on
     report = linting.lint(settings, project, list(paths) or None, fix=fix, style=not no_style, cache=not no_cache,
                       rules=list(rules) or None, fail_on=fail_on)
     body = render(report, fmt, settings.root)
-    if output is not None:
-        output.write_text(body + "\n", encoding="utf-8")
-    elif body:
+    if body:
         out.print(body, markup=False, soft_wrap=True)
     if fmt == "text":
         if report.fixes_applied:

@@ -14,6 +14,7 @@ from .._common import (
     format_option,
     handle_errors,
     load,
+    output_option,
     progress,
     project_option,
     target_dsn,
@@ -40,6 +41,7 @@ def warn(message: str) -> None:
               help="Server for --sandbox dsn (the rehearsal is a new database on it).")
 @click.option("--lock-wait", default=None, metavar="DURATION",
               help="How long to wait for another runner's migration lock (default: settings, 5min).")
+@output_option
 @handle_errors
 def command(project_dir: Path | None, dsn: str | None, target: str | None, fmt: str, to: str | None,
             allow_out_of_order: bool, rehearse: bool, sandbox: str | None, sandbox_dsn: str | None,

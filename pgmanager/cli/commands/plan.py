@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ...analyze.migration import is_new_table_note
 from ...analyze.risk import seconds_text, size_text
 from ...api import migrating
 from ...errors import ConfigError
@@ -18,10 +19,12 @@ from .._common import (
     handle_errors,
     load,
     out,
+    output_option,
     project_option,
     target_dsn,
     target_options,
 )
+from .._render import files_text
 
 
 def _count(n: int) -> str:
@@ -43,8 +46,25 @@ def _live(lock: LockDetail) -> str:
     return f"{rows}, {size_text(lock.total_bytes)}  {lock.risk}{estimate}"
 
 
-def _step_lines(d: StepDetail, live: bool = False) -> list[str]:
+def _what(lock: LockDetail) -> str:
+    """The lock column: mode, table and REWRITE/SCAN flags."""
+    flags = " ".join(f for f, on in (("REWRITE", lock.rewrites), ("SCAN", lock.scans)) if on)
+    what = f"{lock.lock or 'no lock'} {lock.table or ''}".strip()
+    return what + (" " + flags if flags else "")
+
+
+def _widths(details: list[StepDetail], live: bool) -> tuple[int, int, int]:
+    """Column widths over the whole plan (kind, lock, live size): long names widen a column, never shift it."""
+    stmts = [st for d in details for st in d.statements]
+    kind = max([22, *(len(st.kind.removesuffix("Stmt")) for st in stmts)])
+    what = max([42, *(len(_what(lk)) for st in stmts for lk in st.locks)])
+    size = max([36, *(len(_live(lk)) for st in stmts for lk in st.locks)]) if live else 0
+    return kind, what, size
+
+
+def _step_lines(d: StepDetail, live: bool = False, widths: tuple[int, int, int] = (22, 42, 36)) -> list[str]:
     s = d.step
+    kind_w, what_w, size_w = widths
     tx = "one transaction" if s.transactional else f"no transaction ({s.no_transaction_reason})"
     growing = f"-{d.lock_timeout_max_ms}ms" if d.lock_timeout_max_ms > d.lock_timeout_ms else "ms"
     timeouts = (f"lock_timeout {d.lock_timeout_ms}{growing}, {d.lock_retries} retries "
@@ -53,20 +73,18 @@ def _step_lines(d: StepDetail, live: bool = False) -> list[str]:
     risk = f"; risk {d.risk}" if d.risk else ""
     lines = [f"{s.file}  {s.kind.value} {s.action.value} ({s.reason}); {tx}; {timeouts}{risk}"]
     for st in d.statements:
-        head = f"  {st.line:>4}  {st.kind.removesuffix('Stmt'):<22}"
-        column = f" {'':<36}" if live else ""
+        head = f"  {st.line:>4}  {st.kind.removesuffix('Stmt'):<{kind_w}}"
+        column = f" {'':<{size_w}}" if live else ""
         if not st.locks:
-            lines.append(f"{head} {'no table lock':<42}{column} {st.summary}")
+            lines.append(f"{head} {'no table lock':<{what_w}}{column} {st.summary}")
         for i, lock in enumerate(st.locks):
-            flags = " ".join(f for f, on in (("REWRITE", lock.rewrites), ("SCAN", lock.scans)) if on)
-            what = f"{lock.lock or 'no lock'} {lock.table or ''}".strip()
             tail = st.summary if i == 0 else ""
-            size = f" {_live(lock):<36}" if live else ""
-            lines.append(f"{head if i == 0 else ' ' * len(head)} {what + (' ' + flags if flags else ''):<42}{size} "
-                         f"{tail}".rstrip())
-            # Notes that explain (they have a colon) or warn of a rewrite or scan; not "create policy x".
+            size = f" {_live(lock):<{size_w}}" if live else ""
+            lines.append(f"{head if i == 0 else ' ' * len(head)} {_what(lock):<{what_w}}{size} {tail}".rstrip())
+            # Notes that explain (they have a colon) or warn of a rewrite or scan; not "create policy x", and not
+            # on a table new in this plan (nobody else can see it yet: no advice).
             if lock.lock and lock.note and (lock.rewrites or lock.scans or ":" in lock.note) \
-                    and not lock.note.startswith("new "):
+                    and not lock.note.startswith("new ") and not is_new_table_note(lock.note):
                 lines.append(f"{' ' * len(head)}   {lock.note}")
         if not st.transactional and s.transactional is False:
             lines.append(f"{' ' * len(head)}   runs outside a transaction")
@@ -75,7 +93,7 @@ def _step_lines(d: StepDetail, live: bool = False) -> list[str]:
 
 def print_plan(report: PlanReport) -> None:
     plan = report.plan
-    out.print(f"plan for {report.target}: {len(plan.steps)} step(s)", markup=False)
+    out.print(f"plan for {report.target}: {files_text([s.kind for s in plan.steps]) or 'no step'}", markup=False)
     for d in plan.drift:
         out.print(f"drift: {d.file}: changed since it was applied ({d.summary})", markup=False)
     for key in plan.unknown_applied:
@@ -86,9 +104,10 @@ def print_plan(report: PlanReport) -> None:
     if live:
         out.print("table sizes from the target" + (f"; rewrite rate {report.rate_note}" if report.rate_note else ""),
                   markup=False)
+    widths = _widths(report.details, live)
     for detail in report.details:
         out.print("", markup=False)
-        for line in _step_lines(detail, live):
+        for line in _step_lines(detail, live, widths):
             out.print(line, markup=False)
     if not plan.steps:
         out.print("nothing to do", markup=False)
@@ -102,6 +121,7 @@ def print_plan(report: PlanReport) -> None:
 @click.option("--offline", is_flag=True, help="Plan against an empty database, without connecting.")
 @click.option("--to", "to", default=None, metavar="VERSION", help="Stop after this migration.")
 @click.option("--allow-out-of-order", is_flag=True, help="Include pending migrations older than the newest applied.")
+@output_option
 @handle_errors
 def command(project_dir: Path | None, dsn: str | None, target: str | None, fmt: str, as_sql: bool, offline: bool,
             to: str | None, allow_out_of_order: bool) -> None:

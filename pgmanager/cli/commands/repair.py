@@ -7,7 +7,17 @@ from pathlib import Path
 import click
 
 from ...api import migrating
-from .._common import emit_json, format_option, handle_errors, load, out, project_option, target_dsn, target_options
+from .._common import (
+    emit_json,
+    format_option,
+    handle_errors,
+    load,
+    out,
+    output_option,
+    project_option,
+    target_dsn,
+    target_options,
+)
 
 
 @click.command("repair")
@@ -22,6 +32,7 @@ from .._common import emit_json, format_option, handle_errors, load, out, projec
               help="Forget a migration without running its rollback.")
 @click.option("--drop-invalid-indexes", is_flag=True,
               help="DROP INDEX CONCURRENTLY every INVALID index left by a failed concurrent build.")
+@output_option
 @handle_errors
 def command(project_dir: Path | None, dsn: str | None, target: str | None, fmt: str, accept_checksums: bool,
             mark_applied: tuple[str, ...], mark_not_applied: tuple[str, ...], drop_invalid_indexes: bool) -> None:

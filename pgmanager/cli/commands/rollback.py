@@ -15,6 +15,7 @@ from .._common import (
     format_option,
     handle_errors,
     load,
+    output_option,
     project_option,
     target_dsn,
     target_options,
@@ -28,6 +29,7 @@ from .._render import print_migrate
 @format_option()
 @click.option("--to", "to", default=None, metavar="VERSION", help="Undo every migration after this one.")
 @click.option("--last", type=click.IntRange(min=1), default=None, help="Undo the last N migrations (default 1).")
+@output_option
 @handle_errors
 def command(project_dir: Path | None, dsn: str | None, target: str | None, fmt: str, to: str | None,
             last: int | None) -> None:

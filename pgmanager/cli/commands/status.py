@@ -8,18 +8,36 @@ import click
 
 from ...api import migrating
 from ...models import MigrationState, StatusReport
-from .._common import emit_json, format_option, handle_errors, load, out, project_option, target_dsn, target_options
+from .._common import (
+    emit_json,
+    format_option,
+    handle_errors,
+    load,
+    out,
+    output_option,
+    project_option,
+    target_dsn,
+    target_options,
+)
 
 
 def print_status(report: StatusReport, verbose: bool) -> None:
     counts = ", ".join(f"{report.count(s)} {s.value}" for s in MigrationState if report.count(s))
     out.print(f"{report.target}: {counts or 'no migrations'}", markup=False)
+    adopted: dict[str, int] = {}
     for e in report.entries:
+        if e.source and e.source != "pgmanager" and e.state == MigrationState.APPLIED:
+            adopted[e.source] = adopted.get(e.source, 0) + 1
         if e.state == MigrationState.APPLIED and not verbose:
             continue
         when = f" {e.applied_at[:19]}" if e.applied_at and e.state == MigrationState.APPLIED else ""
+        source = f"  [{_source(e.source)}]" if e.source and (verbose or e.source != "pgmanager") else ""
         detail = f"  {e.detail}" if e.detail else ""
-        out.print(f"  {e.state.value:<12} {e.file or e.key}{when}{detail}", markup=False)
+        out.print(f"  {e.state.value:<12} {e.file or e.key}{when}{source}{detail}", markup=False)
+    if not verbose:
+        for tool, n in adopted.items():
+            out.print(f"  {n} applied {'entry' if n == 1 else 'entries'} adopted from {tool} (-v lists them)",
+                      markup=False)
     for ix in report.invalid_indexes:
         out.print(f"  {'invalid':<12} index {ix.schema_name}.{ix.name} on {ix.table} (a failed concurrent build; "
                   "`pgmanager repair --drop-invalid-indexes` drops it)", markup=False)
@@ -27,11 +45,17 @@ def print_status(report: StatusReport, verbose: bool) -> None:
         out.print("up to date", markup=False)
 
 
+def _source(source: str) -> str:
+    """The source column: pgmanager, or the tool whose history a row was adopted from."""
+    return source if source == "pgmanager" else f"adopted from {source}"
+
+
 @click.command("status")
 @project_option
 @target_options
 @format_option()
 @click.option("-v", "--verbose", is_flag=True, help="List applied migrations too.")
+@output_option
 @handle_errors
 def command(project_dir: Path | None, dsn: str | None, target: str | None, fmt: str, verbose: bool) -> None:
     """Applied, pending, drifted, out-of-order, failed and unknown migrations, and INVALID indexes left by
