@@ -19,6 +19,10 @@ from .errors import ConfigError
 _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|min|h)?\s*$")
 _UNIT_MS = {None: 1, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000}
 PROVIDERS = ("auto", "local", "embedded", "docker", "dsn")
+DEFAULT_SANDBOX_IMAGE = "postgres:15"
+"""The image ``--sandbox docker`` runs (``sandbox_image``): the official one, as CI runners pull it."""
+LAYOUTS = ("pgmanager", "supabase", "yoyo", "golang-migrate", "dbmate", "flyway")
+"""How the migrations folder is named and ordered: ours, or another tool's (docs/layouts.md)."""
 
 # The ranges of the settings, one home: Settings validates them, and so does the parser for the same
 # keys given as file directives (``-- pgmanager: lock_retries=5``).
@@ -108,8 +112,11 @@ class Settings(BaseModel):
     lock_retries: int = 20
     sandbox: str = "auto"
     sandbox_dsn: str | None = None
+    sandbox_image: str = DEFAULT_SANDBOX_IMAGE
     pool_size: int = 2
     history_schema: str = "pgmanager"
+    layout: str | None = None
+    """None: guessed from the files (pgmanager.layouts.guess)."""
     targets: dict[str, str] = {}
     lint: dict[str, Any] = {}
     _sources: dict[str, str] = PrivateAttr(default_factory=dict)
@@ -119,6 +126,20 @@ class Settings(BaseModel):
     def _known_provider(cls, v: str) -> str:
         if v not in PROVIDERS:
             raise ValueError(f"unknown sandbox provider {v!r}; choose one of {', '.join(PROVIDERS)}")
+        return v
+
+    @field_validator("sandbox_image")
+    @classmethod
+    def _image_name(cls, v: str) -> str:
+        if not v.strip() or v != v.strip() or any(ch.isspace() for ch in v):
+            raise ValueError(f"{v!r} is not a container image name (e.g. postgres:15)")
+        return v
+
+    @field_validator("layout")
+    @classmethod
+    def _known_layout(cls, v: str | None) -> str | None:
+        if v is not None and v not in LAYOUTS:
+            raise ValueError(f"unknown layout {v!r}; choose one of {', '.join(LAYOUTS)} (or leave it unset to guess)")
         return v
 
     @field_validator("lock_timeout", "lock_timeout_max", "lock_wait", "statement_timeout", mode="before")

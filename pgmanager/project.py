@@ -9,8 +9,10 @@ from __future__ import annotations
 import calendar
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .config import Settings
 from .models import FileKind, Finding, Severity, SqlFile
@@ -87,6 +89,8 @@ class Project:
     missing_folders: dict[str, Path] = field(default_factory=dict)
     """Settings naming a folder that is not there (``migrations``): a configuration error for the commands
     that need it (pgmanager.api findings / require_clean raise it), not for lint or analyze."""
+    layout: str = "pgmanager"
+    """Whose naming and ordering the migrations folder follows (config.LAYOUTS)."""
 
     @property
     def root(self) -> Path:
@@ -98,6 +102,20 @@ class Project:
 
     def migration(self, key: str) -> SqlFile | None:
         return next((m for m in self.migrations if m.version == key or m.display == key), None)
+
+    def version_order(self) -> Callable[[str], tuple[Any, ...]]:
+        """A sort key for versions in the order this project applies them: their digits compared as numbers
+        (our 14-digit versions keep their string order; golang-migrate's 2 < 10, Flyway's 1.2 < 1.10), or
+        for yoyo the order of its dependency sort, with versions the project lacks after, by their digits."""
+        if self.layout != "yoyo":
+            return natural_key
+        rank = {m.version: i for i, m in enumerate(self.migrations)}
+        return lambda v: (rank[v], ()) if v in rank else (len(rank), natural_key(v))
+
+
+def natural_key(version: str) -> tuple[str | int, ...]:
+    """Runs of digits compared as numbers: 2 < 10, 1.2 < 1.10; equal-length digit strings keep their order."""
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(re.split(r"(\d+)", version)))
 
 
 def version_problem(version: str) -> str | None:
@@ -143,11 +161,9 @@ def _add(project: Project, result: SqlFile | Finding) -> SqlFile | None:
     return result
 
 
-def load_project(settings: Settings) -> Project:
-    """Read migrations, rollbacks, repeatables, the auth emulation and the seed."""
-    project = Project(settings=settings)
-    root = settings.root
-    mig_dir = settings.path(settings.migrations)
+def _load_migrations(project: Project, mig_dir: Path) -> None:
+    """Our own layout: YYYYMMDDHHMMSS_name.sql and .rollback.sql beside it."""
+    root = project.root
     if not mig_dir.is_dir():
         project.missing_folders["migrations"] = mig_dir
     else:
@@ -187,6 +203,24 @@ def load_project(settings: Settings) -> Project:
             if version not in seen:
                 project.problems.append(_problem(rb.display, "rollback file has no migration", "migration-name"))
                 del project.rollbacks[version]
+
+
+def load_project(settings: Settings) -> Project:
+    """Read migrations, rollbacks, repeatables, the auth emulation and the seed.
+
+    The migrations folder is read in the project's layout (``layout``, else guessed): ours here, another
+    tool's by pgmanager.layouts."""
+    from . import layouts  # imported here: the layouts read files with this module's helpers
+
+    project = Project(settings=settings)
+    project.layout, mig_dir = layouts.resolve(settings)
+    if project.layout == "pgmanager":
+        _load_migrations(project, mig_dir)
+    elif not mig_dir.is_dir():
+        project.missing_folders["migrations"] = mig_dir
+    else:
+        layouts.read(project, project.layout, mig_dir)
+    root = settings.root
     for folder, kind in ((settings.policies, FileKind.POLICY), (settings.views, FileKind.VIEW)):
         directory = settings.path(folder)
         if directory.is_dir():

@@ -48,6 +48,7 @@ from ..models import (
 from ..parse import SqlDocument, created_names, parse_file
 from ..project import Project, normalize
 from ..sandbox import find_local_bindir, open_sandbox
+from . import adopting
 from .inputs import require_clean
 
 ProgressFn = Callable[[Any, int, int], None]
@@ -78,7 +79,7 @@ def _plan_from(settings: Settings, project: Project, applied: Mapping[str, Histo
 
 def _plan_on(conn: psycopg.Connection, settings: Settings, project: Project, *, to: str | None,
              allow_out_of_order: bool) -> tuple[Plan, dict[str, SqlDocument]]:
-    applied = _history.read(conn, settings.history_schema)
+    applied = adopting.applied_rows(conn, settings, project)
     emulate = bool(project.auth_emulation) and not is_supabase(conn)
     return _plan_from(settings, project, applied, emulate, to=to, allow_out_of_order=allow_out_of_order,
                       progress=_history.progress(conn, settings.history_schema))
@@ -114,10 +115,10 @@ def _details(plan: Plan, docs: Mapping[str, SqlDocument], settings: Settings,
     mb_s = rate.mb_s if rate else DEFAULT_RATE_MB_S
 
     def detail(i: LockInfo) -> LockDetail:
-        base = lock_detail(i)
+        new = i.table in fresh
+        base = lock_detail(i, new=new)
         if sizes is None:
             return base
-        new = i.table in fresh
         size = None if new or not i.table else sizes.get(i.table)
         g = grade(i.lock, i.table, rewrites=i.rewrites, scans=i.scans, heap_bytes=size.heap_bytes if size else None,
                   total_bytes=size.total_bytes if size else None, rate_mb_s=mb_s, new=new)
@@ -185,7 +186,8 @@ def plan(settings: Settings, project: Project, dsn: str | None, *, to: str | Non
 def _rehearse(settings: Settings, project: Project, dsn: str, *, to: str | None, allow_out_of_order: bool,
               sandbox: str | None, sandbox_dsn: str | None) -> None:
     """Apply the same plan to a schema-only copy of the target first; raise PlanError if it fails there."""
-    with open_sandbox(sandbox or settings.sandbox, sandbox_dsn=sandbox_dsn or settings.sandbox_dsn) as box:
+    with open_sandbox(sandbox or settings.sandbox, sandbox_dsn=sandbox_dsn or settings.sandbox_dsn,
+                      image=settings.sandbox_image) as box:
         name = clone_schema(dsn, box.dsn(), box.dsn, find_local_bindir(), settings.history_schema)
         box.templates.created.add(name)  # dropped with the sandbox
         try:
@@ -211,6 +213,7 @@ def migrate(settings: Settings, project: Project, dsn: str, *, to: str | None = 
         with _runner_lock(conn, settings, where, on_event):
             the_plan, docs = _plan_on(conn, settings, project, to=to, allow_out_of_order=allow_out_of_order)
             _refuse_blocked(the_plan, project, where, allow_out_of_order)
+            adopting.take_over(conn, settings, project, on_event)
             if rehearse and the_plan.steps:
                 if on_event:
                     on_event(f"rehearsing {len(the_plan.steps)} step(s) on a schema-only copy of {where}")
@@ -228,7 +231,7 @@ def status(settings: Settings, project: Project, dsn: str) -> StatusReport:
     """Applied, pending, drifted, out-of-order, failed and unknown migrations, and INVALID indexes."""
     require_clean(project)
     with connected(dsn) as conn:
-        applied = _history.read(conn, settings.history_schema)
+        applied = adopting.applied_rows(conn, settings, project)
         failures = _history.failures(conn, settings.history_schema)
         progress = _history.progress(conn, settings.history_schema)
         invalid = _history.invalid_indexes(conn)
@@ -256,12 +259,13 @@ def rollback(settings: Settings, project: Project, dsn: str, *, to: str | None =
     with connected(dsn) as conn:
         check_writable(conn, where)
         with _runner_lock(conn, settings, where, on_event):
+            order = project.version_order()
             applied = sorted((k for k, r in _history.read(conn, settings.history_schema).items()
-                              if r.kind == FileKind.MIGRATION), reverse=True)
+                              if r.kind == FileKind.MIGRATION), key=order, reverse=True)
             if to is not None:
                 if to not in applied:
                     raise PlanError(f"migration {to} is not applied", where="--to")
-                keys = [k for k in applied if k > to]
+                keys = [k for k in applied if order(k) > order(to)]
             else:
                 keys = applied[: last or 1]
             if last is not None and last > len(applied):
@@ -312,6 +316,7 @@ def repair(settings: Settings, project: Project, dsn: str, *, accept_checksums: 
         check_writable(conn, where)
         with _runner_lock(conn, settings, where, on_event):
             _history.ensure(conn, settings.history_schema)
+            adopting.take_over(conn, settings, project, on_event)
             applied = _history.read(conn, settings.history_schema)
             schema = settings.history_schema
             with conn.transaction():

@@ -12,11 +12,11 @@ from pathlib import Path
 import click
 
 from .. import __version__
+from ..errors import EXIT_CODES
 from ..redaction import redact_stdio, register_startup_secrets
 from . import commands
 
-EXIT_CODES = """Exit codes: 0 ok, 1 checks failed, 2 usage or configuration error,
-3 database unreachable or database error, 130 interrupted."""
+EPILOG = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES.items()) + "."
 
 
 def _summary(module_name: str) -> str:
@@ -27,6 +27,11 @@ def _summary(module_name: str) -> str:
     return (rest if sep and head.startswith("`pgmanager") else first).removesuffix(".")
 
 
+def _command_name(module_name: str) -> str:
+    """cli/commands/foo_bar.py is `foo-bar`; a trailing _ (import_.py, a Python keyword) is dropped."""
+    return module_name.removesuffix("_").replace("_", "-")
+
+
 class LazyGroup(click.Group):
     """Finds commands in cli/commands/ and imports a command's module only when it is needed."""
 
@@ -34,11 +39,11 @@ class LazyGroup(click.Group):
         return sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_"))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *(n.replace("_", "-") for n in self._names())})
+        return sorted({*super().list_commands(ctx), *(_command_name(n) for n in self._names())})
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The command list with each module docstring's summary: `pgmanager X`: <this part>."""
-        rows = [(n.replace("_", "-"), _summary(n)) for n in self._names()]
+        rows = [(_command_name(n), _summary(n)) for n in self._names()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -47,6 +52,8 @@ class LazyGroup(click.Group):
         if known is not None:
             return known
         module_name = cmd_name.replace("-", "_")
+        if module_name not in self._names():
+            module_name += "_"  # a command named by a Python keyword (import) lives in import_.py
         if module_name not in self._names():
             return None
         return self._load(module_name)
@@ -60,7 +67,7 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
-             epilog=EXIT_CODES)
+             epilog=EPILOG)
 @click.version_option(__version__, prog_name="pgmanager")
 def cli() -> None:
     """pgmanager: migrations, RLS policies and views for PostgreSQL and Supabase, SQL first."""

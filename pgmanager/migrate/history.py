@@ -42,8 +42,11 @@ def ensure_sql(schema: str) -> list[sql.Composed]:
     applied_at timestamptz not null default now(),
     execution_ms double precision not null,
     applied_by text not null default current_user,
-    os_user text
+    os_user text,
+    source text not null default 'pgmanager'
 )""").format(table(schema)),
+        sql.SQL("alter table {} add column if not exists source text not null default 'pgmanager'").format(
+            table(schema)),
         sql.SQL("comment on table {} is {}").format(
             table(schema), sql.Literal("pgmanager: applied migrations and repeatables, with checksums")),
         sql.SQL("""create table if not exists {} (
@@ -81,9 +84,19 @@ def record_sql(schema: str, *, key: str, kind: FileKind, name: str, checksum: st
 values ({}, {}, {}, {}, {}, {}, {})
 on conflict (key) do update set checksum = excluded.checksum, script = excluded.script,
     applied_at = now(), execution_ms = excluded.execution_ms,
-    applied_by = current_user, os_user = excluded.os_user""").format(
+    applied_by = current_user, os_user = excluded.os_user, source = default""").format(
         table(schema), sql.Literal(key), sql.Literal(kind.value), sql.Literal(name), sql.Literal(checksum),
         sql.Literal(script), ms, sql.Literal(_os_user()))
+
+
+def adopt_sql(schema: str, row: HistoryRow) -> sql.Composed:
+    """Seed one row taken over from another tool's history (its time and user kept; nothing ran)."""
+    return sql.SQL("""insert into {} (key, kind, name, checksum, script, applied_at, execution_ms, applied_by,
+    os_user, source) values ({}, {}, {}, {}, {}, coalesce({}::timestamptz, now()), 0, {}, {}, {})
+on conflict (key) do nothing""").format(
+        table(schema), sql.Literal(row.key), sql.Literal(row.kind.value), sql.Literal(row.name),
+        sql.Literal(row.checksum), sql.Literal(row.text), sql.Literal(row.applied_at or None),
+        sql.Literal(row.applied_by), sql.Literal(_os_user()), sql.Literal(row.source))
 
 
 def clear_failure_sql(schema: str, key: str) -> sql.Composed:
@@ -110,7 +123,7 @@ def forget_progress_sql(schema: str, key: str, statement: int) -> sql.Composed:
 
 def ensure(conn: psycopg.Connection, schema: str) -> None:
     """Create the history schema and tables if missing (idempotent, safe under concurrency)."""
-    if _exists(conn, schema, PROGRESS):  # the newest table: older installs gain it here
+    if _exists(conn, schema, PROGRESS) and _has_source(conn, schema):  # the newest: older installs gain them here
         return
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", [LOCK_KEY + 1])
@@ -124,16 +137,24 @@ def _exists(conn: psycopg.Connection, schema: str, name: str) -> bool:
     return bool(row and row[0])
 
 
+def _has_source(conn: psycopg.Connection, schema: str) -> bool:
+    row = conn.execute("""select exists (select from pg_attribute
+        where attrelid = to_regclass(quote_ident(%s) || '.' || quote_ident(%s)) and attname = 'source'
+          and not attisdropped)""", [schema, TABLE]).fetchone()
+    return bool(row and row[0])
+
+
 def read(conn: psycopg.Connection, schema: str) -> dict[str, HistoryRow]:
     """The applied rows, or nothing when the table does not exist yet."""
     if not _exists(conn, schema, TABLE):
         return {}
+    source = sql.Identifier("source") if _has_source(conn, schema) else sql.Literal("pgmanager")
     rows = conn.execute(sql.SQL(
-        "select key, kind, name, checksum, applied_at::text, execution_ms, applied_by, script from {} order by key"
-    ).format(table(schema))).fetchall()
+        "select key, kind, name, checksum, applied_at::text, execution_ms, applied_by, script, {} from {} order by key"
+    ).format(source, table(schema))).fetchall()
     return {
         r[0]: HistoryRow(key=r[0], kind=FileKind(r[1]), name=r[2], checksum=r[3], applied_at=r[4],
-                         execution_ms=r[5], applied_by=r[6], text=r[7])
+                         execution_ms=r[5], applied_by=r[6], text=r[7], source=r[8])
         for r in rows
     }
 

@@ -182,7 +182,8 @@ def make_plan(
     versions = {m.version for m in project.migrations}
     if to is not None and to not in versions:
         raise PlanError(f"no migration with version {to}", where="--to")
-    applied_versions = sorted(k for k, r in applied.items() if r.kind == FileKind.MIGRATION)
+    order = project.version_order()  # the layout's order; for 14-digit versions their string order
+    applied_versions = sorted((k for k, r in applied.items() if r.kind == FileKind.MIGRATION), key=order)
     newest_applied = applied_versions[-1] if applied_versions else None
     drift: list[Drift] = []
     out_of_order: list[str] = []
@@ -194,9 +195,9 @@ def make_plan(
                 drift.append(Drift(key=m.key, file=m.display, applied_checksum=row.checksum,
                                    current_checksum=m.checksum, summary=diff_summary(row.text, normalize(m.text))))
             continue
-        if to is not None and m.version > to:
+        if to is not None and order(m.version) > order(to):
             continue
-        if newest_applied is not None and m.version < newest_applied:
+        if newest_applied is not None and order(m.version) < order(newest_applied):
             out_of_order.append(m.key)
             if not allow_out_of_order:
                 continue

@@ -18,7 +18,8 @@ def status_entries(project: Project, applied: Mapping[str, HistoryRow],
                    progress: Mapping[str, Progress] | None = None) -> list[StatusEntry]:
     """One entry per migration (by version), per repeatable, and per applied row the project lacks."""
     entries: list[StatusEntry] = []
-    applied_versions = sorted(k for k, r in applied.items() if r.kind == FileKind.MIGRATION)
+    order = project.version_order()
+    applied_versions = sorted((k for k, r in applied.items() if r.kind == FileKind.MIGRATION), key=order)
     newest = applied_versions[-1] if applied_versions else None
     known: set[str] = set()
     for m in project.migrations:
@@ -27,12 +28,12 @@ def status_entries(project: Project, applied: Mapping[str, HistoryRow],
         if row is not None:
             if row.checksum != m.checksum:
                 entries.append(StatusEntry(key=m.key, file=m.display, kind=m.kind, state=MigrationState.DRIFTED,
-                                           applied_at=row.applied_at,
+                                           applied_at=row.applied_at, source=row.source,
                                            detail="file changed since it was applied ("
                                                   + diff_summary(row.text, normalize(m.text)) + ")"))
             else:
                 entries.append(StatusEntry(key=m.key, file=m.display, kind=m.kind, state=MigrationState.APPLIED,
-                                           applied_at=row.applied_at))
+                                           applied_at=row.applied_at, source=row.source))
             continue
         partial = (progress or {}).get(m.key)
         if partial:
@@ -48,7 +49,7 @@ def status_entries(project: Project, applied: Mapping[str, HistoryRow],
             at, done, error = failures[m.key]
             entries.append(StatusEntry(key=m.key, file=m.display, kind=m.kind, state=MigrationState.FAILED,
                                        detail=f"failed at {at} after {done} statement(s): {error}"))
-        elif newest is not None and m.key < newest:
+        elif newest is not None and order(m.key) < order(newest):
             entries.append(StatusEntry(key=m.key, file=m.display, kind=m.kind, state=MigrationState.OUT_OF_ORDER,
                                        detail=f"older than the newest applied migration {newest}"))
         else:
@@ -64,11 +65,11 @@ def status_entries(project: Project, applied: Mapping[str, HistoryRow],
                                        applied_at=row.applied_at, detail="changed: re-applied by the next migrate"))
         else:
             entries.append(StatusEntry(key=r.key, file=r.display, kind=r.kind, state=MigrationState.APPLIED,
-                                       applied_at=row.applied_at))
-    for key, row in sorted(applied.items()):
+                                       applied_at=row.applied_at, source=row.source))
+    for key, row in sorted(applied.items(), key=lambda kv: order(kv[0])):
         if key not in known and row.kind == FileKind.MIGRATION:
             entries.append(StatusEntry(key=key, file=None, kind=row.kind, state=MigrationState.UNKNOWN,
-                                       applied_at=row.applied_at,
+                                       applied_at=row.applied_at, source=row.source,
                                        detail="applied on the target, no file in this project: newer schema"))
     return entries
 

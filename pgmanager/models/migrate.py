@@ -56,6 +56,8 @@ class HistoryRow(Model):
     applied_at: str
     execution_ms: float
     applied_by: str
+    source: str = Field(default="pgmanager", description="who applied it: pgmanager, or the tool whose history "
+                                                         "it was adopted from (flyway, yoyo, ...)")
     text: str | None = Field(default=None, exclude=True, description="the normalized text as applied")
 
 
@@ -158,6 +160,8 @@ class StatusEntry(Model):
     kind: FileKind
     state: MigrationState
     applied_at: str | None = None
+    source: str | None = Field(default=None, description="for an applied row: pgmanager, or the tool it was "
+                                                         "adopted from")
     detail: str = ""
 
 

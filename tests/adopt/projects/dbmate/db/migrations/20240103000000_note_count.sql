@@ -1,0 +1,7 @@
+-- migrate:up
+create or replace function public.note_count(p_account bigint) returns bigint
+    language sql stable
+    as $$ select count(*) from public.notes where account_id = p_account $$;
+
+-- migrate:down
+drop function public.note_count(bigint);

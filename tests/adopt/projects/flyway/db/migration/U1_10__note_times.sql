@@ -1,0 +1,1 @@
+alter table public.notes drop column created_at;

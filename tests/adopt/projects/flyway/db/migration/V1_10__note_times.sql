@@ -1,0 +1,1 @@
+alter table public.notes add column created_at timestamptz not null default now();

@@ -1,0 +1,1 @@
+drop function public.note_count(bigint);
