@@ -14,6 +14,7 @@ from ..models import FileKind, MigrateResult, StepOutcome, StepResult
 from ..parse import parse_file
 from ..project import Project, inputs_checksum
 from ..sandbox import FunctionMigrator
+from ..schema import build_model
 from .migrating import migrate
 
 ProgressFn = Callable[[Any, int, int], None]
@@ -33,6 +34,21 @@ def build_database(settings: Settings, project: Project, dsn: str, *, seed: bool
                                duration_ms=round((time.perf_counter() - t0) * 1000, 3))
         result = result.model_copy(update={"steps": [*result.steps, seed_step]})
     return result
+
+
+EMULATION_EXTENSIONS = frozenset({"uuid-ossp", "pgcrypto"})
+"""What the Supabase emulation creates in schema extensions (sql/supabase_auth.sql)."""
+
+
+def project_extensions(project: Project) -> frozenset[str]:
+    """The extensions the project's SQL creates (``create extension``), from the schema model."""
+    model = build_model(parse_file(f) for f in [*project.migrations, *project.repeatables])
+    return frozenset(model.extensions)
+
+
+def sandbox_extensions(project: Project) -> frozenset[str]:
+    """What a sandbox for this project should offer: the project's extensions, and the emulation's."""
+    return project_extensions(project) | (EMULATION_EXTENSIONS if project.auth_emulation else frozenset())
 
 
 def project_migrator(settings: Settings, project: Project, *, seed: bool = True) -> FunctionMigrator:

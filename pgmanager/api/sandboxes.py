@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
+from ..db import with_dbname
 from ..errors import PlanError
 from ..models import SandboxInfo
 from ..project import Project
 from ..redaction import redact
-from ..sandbox import STATE_ROOT, LocalCluster, Sandbox, Templates, open_sandbox
+from ..sandbox import STATE_ROOT, LocalCluster, Sandbox, Templates, open_sandbox, remove_container
 from .building import project_migrator
 from .inputs import require_clean
 
@@ -30,7 +31,8 @@ def sandbox_up(settings: Settings, project: Project, *, sandbox: str | None = No
         raise PlanError(f"a sandbox is already up for this project: {data['dsn']}", where="sandbox up",
                         hint="run `pgmanager sandbox down` first")
     require_clean(project)
-    with open_sandbox(sandbox or settings.sandbox, sandbox_dsn=sandbox_dsn or settings.sandbox_dsn) as box:
+    with open_sandbox(sandbox or settings.sandbox, sandbox_dsn=sandbox_dsn or settings.sandbox_dsn,
+                      image=settings.sandbox_image) as box:
         template = box.template(project_migrator(settings, project, seed=seed))
         name = box.templates.clone(template, "pgmanager")
         info = box.info(name)
@@ -55,18 +57,31 @@ def _detach(box: Sandbox, state: Path, dbname: str) -> None:
     state.chmod(0o600)
 
 
-def sandbox_down(settings: Settings) -> str:
-    """Stop the sandbox `sandbox_up` started for this project; returns what was stopped."""
+def up_server_dsn(settings: Settings) -> str | None:
+    """The maintenance DSN of the server `sandbox up` left running for this project (local or dsn provider),
+    None when none is up; the pytest plugin keeps its templates there (``--pgm-sandbox up``)."""
     state = _state_file(settings)
     if not state.exists():
-        raise PlanError("no sandbox is up for this project", where="sandbox down")
+        return None
+    data = json.loads(state.read_text())
+    if "admin_dsn" in data:
+        return str(data["admin_dsn"])
+    if "folder" in data:  # a local cluster: the superuser is trusted on loopback, the DSN holds no password
+        return with_dbname(str(data["dsn"]), "postgres")
+    return None
+
+
+def sandbox_down(settings: Settings) -> str | None:
+    """Stop the sandbox `sandbox_up` started for this project; returns what was stopped, None when none was up
+    (a second `down` is a no-op)."""
+    state = _state_file(settings)
+    if not state.exists():
+        return None
     data = json.loads(state.read_text())
     if "folder" in data:
         LocalCluster(bindir=Path(data["bindir"]), folder=Path(data["folder"]), port=0).destroy()
     elif "container" in data:
-        import docker  # the optional docker extra: only a docker sandbox needs it
-
-        docker.from_env().containers.get(data["container"]).remove(force=True)
+        remove_container(data["container"])
     elif "admin_dsn" in data:
         Templates(data["admin_dsn"], lambda n: n).drop(data["database"])
     state.unlink()

@@ -80,3 +80,5 @@ class SandboxInfo(Model):
     dsn: str = Field(description="DSN of the database handed out; the sandbox has no password")
     database: str
     detail: str = ""
+    choice: str = ""
+    """Why ``--sandbox auto`` took this provider for the project's extensions; "" for auto's plain first choice."""

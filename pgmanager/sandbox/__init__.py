@@ -10,18 +10,22 @@ Everything started is stopped and dropped when the block exits, on error and on 
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+import psycopg
+
 from ..db import redact
 from ..errors import PgmError
 from ..models import SandboxInfo
 from ._cluster import STATE_ROOT, LocalCluster, pid_alive, reap_stale
+from ._docker import DockerProvider, reap_stale_containers, remove_container
 from ._providers import (
-    DockerProvider,
     DsnProvider,
     EmbeddedProvider,
     LocalProvider,
@@ -31,7 +35,7 @@ from ._providers import (
     providers,
     start_server,
 )
-from ._template import ClonePool, FunctionMigrator, Migrator, Templates, template_name
+from ._template import ClonePool, FunctionMigrator, Kept, Migrator, Templates, template_name
 
 
 class Sandbox:
@@ -48,6 +52,10 @@ class Sandbox:
         self.templates = Templates(server.dsn(), server.dsn, strategy)
         self._pools: dict[str, ClonePool] = {}
         self._detached = False
+        self._to_drop: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._dropper: threading.Thread | None = None
+        self._drops_wanted = True
+        self._deferred = 0
 
     @property
     def provider(self) -> str:
@@ -56,25 +64,62 @@ class Sandbox:
     def dsn(self, dbname: str = "postgres") -> str:
         return self.server.dsn(dbname)
 
-    def template(self, migrator: Migrator) -> str:
-        return self.templates.ensure(migrator, keep_failed=self.keep)
+    def template(self, migrator: Migrator, kept: Kept | None = None) -> str:
+        """The migrator's template, built unless a valid one exists; ``kept``: it outlives this sandbox."""
+        return self.templates.ensure(migrator, keep_failed=self.keep, kept=kept)
 
     def clone(self, template: str) -> str:
         return self.templates.clone(template)
 
-    def acquire(self, template: str, pool_size: int = 2) -> str:
-        """A fresh clone from a background pool of ready clones."""
+    def acquire(self, template: str, pool_size: int = 2, workers: int = 1) -> str:
+        """A fresh clone from a background pool of ready clones (``workers`` threads fill it)."""
         pool = self._pools.get(template)
         if pool is None:
-            pool = self._pools[template] = ClonePool(self.templates, template, pool_size)
+            pool = self._pools[template] = ClonePool(self.templates, template, pool_size, workers)
         return pool.acquire()
 
     def drop(self, dbname: str) -> None:
         self.templates.drop(dbname)
 
+    DEFERRED_DROPS = 32
+    """A server that stops with this sandbox takes its databases along: up to this many wait for that."""
+
+    def drop_later(self, dbname: str) -> None:
+        """Drop in a background thread (a test's teardown need not wait); close() finishes the queue.
+
+        On a server that stops with the sandbox, the first DEFERRED_DROPS are left for the stop (a drop
+        costs the server a quarter of a clone)."""
+        if self.server.provider != "dsn" and not self._detached and self._deferred < self.DEFERRED_DROPS:
+            self._deferred += 1
+            with self.templates._lock:
+                self.templates.created.discard(dbname)
+            return
+        if self._dropper is None:
+            self._dropper = threading.Thread(target=self._drop_queued, name="pgmanager-dropper", daemon=True)
+            self._dropper.start()
+        self._to_drop.put(dbname)
+
+    def _drop_queued(self) -> None:
+        while (name := self._to_drop.get()) is not None:
+            if not self._drops_wanted:
+                continue
+            with contextlib.suppress(PgmError, psycopg.Error):
+                self.templates.drop(name)
+
+    def hand_over(self, pid: int) -> LocalCluster | None:
+        """Let process ``pid`` own this sandbox's local cluster (it stops it; pytest-xdist's controller):
+        close() then stops nothing. None (and no change) when the server is not a local cluster."""
+        cluster = getattr(self.server, "cluster", None)
+        if not isinstance(cluster, LocalCluster):
+            return None
+        cluster.hand_over(pid)
+        self._detached = True
+        return cluster
+
     def info(self, dbname: str) -> SandboxInfo:
         return SandboxInfo(provider=self.provider, server_version=self.server.version,
-                           dsn=redact(self.dsn(dbname)), database=dbname, detail=self.server.detail)
+                           dsn=redact(self.dsn(dbname)), database=dbname, detail=self.server.detail,
+                           choice=self.server.choice)
 
     def detach(self, keep: str) -> None:
         """Leave the server and the database ``keep`` running after close (``sandbox up``)."""
@@ -89,6 +134,12 @@ class Sandbox:
         for pool in self._pools.values():
             pool.close()
         self._pools.clear()
+        if self._dropper is not None:
+            # a server about to stop takes its databases with it: what is still queued need not be dropped
+            self._drops_wanted = self.server.provider == "dsn" or self._detached
+            self._to_drop.put(None)
+            self._dropper.join(timeout=60)
+            self._dropper = None
         try:
             if self.server.provider == "dsn":
                 self.templates.drop_all()
@@ -125,10 +176,13 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 @contextmanager
 def open_sandbox(provider: str = "auto", *, sandbox_dsn: str | None = None, keep: bool = False,
-                 strategy: str | None = None) -> Iterator[Sandbox]:
-    """Start a sandbox server; stop and drop everything on exit unless ``keep`` and it failed."""
+                 strategy: str | None = None, image: str | None = None,
+                 extensions: frozenset[str] = frozenset()) -> Iterator[Sandbox]:
+    """Start a sandbox server; stop and drop everything on exit unless ``keep`` and it failed.
+    ``image``: the docker provider's (the sandbox_image setting; PGMANAGER_SANDBOX_IMAGE when None);
+    ``extensions``: those the project creates (auto picks a provider that has them; stand-ins for the rest)."""
     with _sigterm_as_interrupt():
-        box = Sandbox(start_server(provider, sandbox_dsn), keep=keep, strategy=strategy)
+        box = Sandbox(start_server(provider, sandbox_dsn, image, extensions), keep=keep, strategy=strategy)
         failed = True
         try:
             yield box
@@ -150,6 +204,7 @@ __all__ = [
     "DsnProvider",
     "EmbeddedProvider",
     "FunctionMigrator",
+    "Kept",
     "LocalCluster",
     "LocalProvider",
     "Migrator",
@@ -162,6 +217,8 @@ __all__ = [
     "pid_alive",
     "providers",
     "reap_stale",
+    "reap_stale_containers",
+    "remove_container",
     "start_server",
     "template_name",
 ]

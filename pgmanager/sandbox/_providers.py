@@ -3,7 +3,7 @@
 - local: the PostgreSQL binaries of this machine (PATH, ``pg_config --bindir``, Debian/Ubuntu
   ``/usr/lib/postgresql/<v>/bin``), a new cluster in a temp folder;
 - embedded: the server shipped in the ``pgserver`` wheel (``pgmanager[embedded]``), same cluster code;
-- docker: a testcontainers ``PostgresContainer`` (``pgmanager[docker]``);
+- docker: a testcontainers ``PostgresContainer`` (``pgmanager[docker]``), in _docker.py;
 - dsn: an existing server; every sandbox is a new database on it, dropped afterwards.
 """
 
@@ -23,6 +23,7 @@ from pathlib import Path
 from ..db import connection, describe, with_dbname
 from ..errors import ConfigError, SandboxError
 from ._cluster import LocalCluster, server_user
+from ._extensions import assess, rank, with_stubs
 
 
 class Server(ABC):
@@ -31,6 +32,12 @@ class Server(ABC):
     provider: str = ""
     detail: str = ""
     version: str = ""
+    choice: str = ""
+    """Why auto picked this provider for the project's extensions ("" when it was auto's plain first choice)."""
+    stubbed: frozenset[str] = frozenset()
+    """The project's extensions this server offers only as pgmanager's stand-ins (their calls raise)."""
+    missing: frozenset[str] = frozenset()
+    """The project's extensions this server lacks, with no stand-in either."""
 
     @abstractmethod
     def dsn(self, dbname: str = "postgres") -> str: ...
@@ -49,6 +56,12 @@ class Server(ABC):
 
 class Provider(ABC):
     name: str = ""
+    stubs: frozenset[str] = frozenset()
+    """Extensions to offer pgmanager's stand-ins for when the server lacks them (set by start_server)."""
+
+    def extension_bindir(self) -> Path | None:
+        """The server binaries whose extensions can be listed without starting it; None: unknown."""
+        return None
 
     @abstractmethod
     def unavailable(self) -> str | None:
@@ -119,7 +132,10 @@ class LocalProvider(Provider):
     def start(self) -> Server:
         if self.bindir is None:
             raise SandboxError(self.unavailable() or "", where="--sandbox local")
-        return ClusterServer(LocalCluster.create(self.bindir), self.name)
+        return ClusterServer(LocalCluster.create(with_stubs(self.bindir, self.stubs)), self.name)
+
+    def extension_bindir(self) -> Path | None:
+        return self.bindir
 
 
 # ---------------------------------------------------------------- embedded (pgserver wheel)
@@ -177,57 +193,10 @@ class EmbeddedProvider(Provider):
         bindir = _pgserver_bindir()
         if bindir is None:
             raise SandboxError(self.unavailable() or "", where="--sandbox embedded")
-        return ClusterServer(LocalCluster.create(_accessible_copy(bindir)), self.name)
+        return ClusterServer(LocalCluster.create(with_stubs(_accessible_copy(bindir), self.stubs)), self.name)
 
-
-# ---------------------------------------------------------------- docker (testcontainers)
-
-class ContainerServer(Server):
-    provider = "docker"
-
-    def __init__(self, container: object, url: str) -> None:
-        self.container = container
-        self._url = url
-        self.detail = f"container {getattr(container, 'image', 'postgres')}"
-        self._read_version()
-
-    def dsn(self, dbname: str = "postgres") -> str:
-        return with_dbname(self._url, dbname)
-
-    def stop(self) -> None:
-        self.container.stop()  # type: ignore[attr-defined]
-
-
-class DockerProvider(Provider):
-    name = "docker"
-    image = os.environ.get("PGMANAGER_DOCKER_IMAGE", "postgres:15")
-
-    def unavailable(self) -> str | None:
-        if importlib.util.find_spec("testcontainers") is None:
-            return "testcontainers is not installed (pip install 'pgmanager[docker]')"
-        try:
-            import docker
-
-            docker.from_env(timeout=5).ping()
-        except Exception as exc:  # any failure to reach the engine means: not here
-            return f"no Docker engine reachable ({type(exc).__name__})"
-        return None
-
-    def start(self) -> Server:
-        reason = self.unavailable()
-        if reason:
-            raise SandboxError(reason, where="--sandbox docker")
-        from testcontainers.postgres import PostgresContainer
-
-        container = PostgresContainer(self.image, username="postgres", password="postgres", dbname="postgres",
-                                      driver=None)
-        container.with_command("postgres -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
-        container.start()
-        try:
-            return ContainerServer(container, container.get_connection_url())
-        except BaseException:
-            container.stop()
-            raise
+    def extension_bindir(self) -> Path | None:
+        return _pgserver_bindir()
 
 
 # ---------------------------------------------------------------- an existing server
@@ -261,12 +230,14 @@ class DsnProvider(Provider):
         return ExistingServer(self.dsn)
 
 
-def providers(name: str, sandbox_dsn: str | None = None) -> list[Provider]:
-    """The providers to try for ``--sandbox NAME``, in order."""
+def providers(name: str, sandbox_dsn: str | None = None, image: str | None = None) -> list[Provider]:
+    """The providers to try for ``--sandbox NAME``, in order (``image``: the docker one's, sandbox_image)."""
+    from ._docker import DockerProvider  # it builds on this module's Provider and Server
+
     table: dict[str, Provider] = {
         "local": LocalProvider(),
         "embedded": EmbeddedProvider(),
-        "docker": DockerProvider(),
+        "docker": DockerProvider(image),
         "dsn": DsnProvider(sandbox_dsn),
     }
     if name == "auto":
@@ -278,13 +249,27 @@ def providers(name: str, sandbox_dsn: str | None = None) -> list[Provider]:
     return [table[name]]
 
 
-def start_server(name: str = "auto", sandbox_dsn: str | None = None) -> Server:
-    """Start (or reach) a server with the first provider that works; say why none did."""
+def start_server(name: str = "auto", sandbox_dsn: str | None = None, image: str | None = None,
+                 extensions: frozenset[str] = frozenset()) -> Server:
+    """Start (or reach) a server with the first provider that works; say why none did. ``extensions``: those
+    the project creates: auto prefers a provider that has them (pgmanager.sandbox._extensions)."""
     reasons: list[str] = []
-    for provider in providers(name, sandbox_dsn):
+    candidates = providers(name, sandbox_dsn, image)
+    choice = ""
+    if extensions and name == "auto":
+        order, choice = rank([p.name for p in candidates], {p.name: p.extension_bindir() for p in candidates},
+                             extensions)
+        candidates.sort(key=lambda p: order.index(p.name))
+    for provider in candidates:
         reason = provider.unavailable()
         if reason:
             reasons.append(f"{provider.name}: {reason}")
             continue
-        return provider.start()
+        provider.stubs = extensions
+        server = provider.start()
+        offer = assess(provider.name, provider.extension_bindir(), extensions)
+        if offer is not None:
+            server.stubbed, server.missing = offer.stubbed, offer.missing
+        server.choice = choice if provider is candidates[0] else ""
+        return server
     raise SandboxError("no sandbox provider works here: " + "; ".join(reasons), where=f"--sandbox {name}")
