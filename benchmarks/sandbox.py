@@ -6,9 +6,11 @@ Ways compared (median of several runs each):
 2. clone from the pool    (made ahead of time in a background thread; the wait a test sees)
 3. rollback isolation     (BEGIN ... ROLLBACK on a shared clone: the cost per test that commits nothing)
 4. fresh apply            (everything applied into an empty database)
-5. new cluster + apply    (initdb, start, apply everything: what a per-test server costs)
+5. new server + apply     (a new server, apply everything: what a per-test server costs)
+and the template build and a server's start, one column per provider (local, embedded, docker where
+an engine runs; the container's image: PGMANAGER_SANDBOX_IMAGE, .ci/docker-image.sh builds one).
 
-    python benchmarks/sandbox.py [--runs 5] [--corpus-size 200]
+    python benchmarks/sandbox.py [--runs 5] [--corpus-size 200] [--providers local,embedded,docker]
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from corpus import write_corpus
 from psycopg import sql
 
 from pgmanager.api import building, inputs
-from pgmanager.sandbox import LocalCluster, LocalProvider, Sandbox, find_local_bindir, open_sandbox
+from pgmanager.sandbox import Provider, Sandbox, open_sandbox, providers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,11 +42,12 @@ def median_ms(fn: Callable[[], object], runs: int) -> float:
     return statistics.median(samples)
 
 
-def measure(label: str, project_root: Path, box: Sandbox, runs: int) -> dict[str, float]:
+def measure(project_root: Path, box: Sandbox, runs: int) -> dict[str, float]:
     settings, project = inputs.load(project_root)  # the corpus has no seed file; the project's seed is loaded
     migrator = building.project_migrator(settings, project)
+    t0 = time.perf_counter()
     template = box.template(migrator)
-    out: dict[str, float] = {}
+    out: dict[str, float] = {"template build": (time.perf_counter() - t0) * 1000}
 
     made: list[str] = []
     for strategy in ("wal_log", "file_copy"):
@@ -85,40 +88,64 @@ def measure(label: str, project_root: Path, box: Sandbox, runs: int) -> dict[str
 
     out["fresh apply"] = median_ms(fresh_apply, max(2, runs // 2))
 
-    bindir = find_local_bindir()
-    if bindir is not None:
-        def new_cluster() -> None:
-            cluster = LocalCluster.create(bindir)
-            try:
-                building.build_database(settings, project, cluster.dsn(), seed=True)
-            finally:
-                cluster.destroy()
+    def new_server() -> None:  # what a server per test would cost
+        server = box_provider(box.provider).start()
+        try:
+            building.build_database(settings, project, server.dsn(), seed=True)
+        finally:
+            server.stop()
 
-        out["new cluster + apply"] = median_ms(new_cluster, max(2, runs // 2))
+    out["new server + apply"] = median_ms(new_server, max(2, runs // 2))
     return out
+
+
+def box_provider(name: str) -> Provider:
+    return providers(name)[0]
+
+
+def server_start(name: str, runs: int) -> float:
+    """Median ms from nothing to a server that accepts connections (a container: create, initdb, start)."""
+    def start_stop() -> None:
+        box_provider(name).start().stop()
+
+    return median_ms(start_stop, runs)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--corpus-size", type=int, default=200)
+    parser.add_argument("--providers", default="local,embedded,docker",
+                        help="comma-separated; those that cannot work here are left out, saying why")
     args = parser.parse_args()
-    if LocalProvider().unavailable():
-        raise SystemExit("needs local PostgreSQL binaries")
+    names = []
+    for name in args.providers.split(","):
+        reason = box_provider(name).unavailable()
+        if reason:
+            print(f"{name}: left out ({reason})")
+        else:
+            names.append(name)
+    if not names:
+        raise SystemExit("no provider works here")
     with tempfile.TemporaryDirectory() as tmp:
         corpus = write_corpus(Path(tmp) / "corpus", args.corpus_size)
-        with open_sandbox("local") as box:
-            print(f"server: {box.server.detail}")
-            for label, root in (("project", ROOT), ("corpus", corpus)):
-                results = measure(label, root, box, args.runs)
-                corpus_name = f"generated corpus ({args.corpus_size} migrations)"
-                print("\nthis project's SQL" if label == "project" else f"\n{corpus_name}")
-                base = results["fresh apply"]
-                for key, ms in results.items():
-                    print(f"  {key:<22} {ms:9.2f} ms   fresh apply / this = {base / ms:8.1f}x")
-                best = min(results["acquire from pool"], results["rollback isolation"])
-                print(f"  goal: a fresh database at <= 1/20 of a fresh apply -> best way is "
-                      f"{base / best:.0f}x cheaper")
+        projects = {"this project's SQL": ROOT, f"generated corpus ({args.corpus_size} migrations)": corpus}
+        table: dict[str, dict[str, dict[str, float]]] = {label: {} for label in projects}
+        starts: dict[str, float] = {}
+        for name in names:
+            starts[name] = server_start(name, max(2, args.runs // 2))
+            with open_sandbox(name) as box:
+                print(f"{name}: {box.server.detail}")
+                for label, root in projects.items():
+                    table[label][name] = measure(root, box, args.runs)
+        print(f"\n{'server start':<36}" + "".join(f"{starts[n]:>12.1f} ms" for n in names))
+        for label, results in table.items():
+            print(f"\n{label:<36}" + "".join(f"{n:>15}" for n in names))
+            for key in results[names[0]]:
+                print(f"  {key:<34}" + "".join(f"{results[n][key]:>12.2f} ms" for n in names))
+            best = {n: min(results[n]["acquire from pool"], results[n]["rollback isolation"]) for n in names}
+            print("  goal: a fresh database at <= 1/20 of a fresh apply; best way is "
+                  + ", ".join(f"{results[n]['fresh apply'] / best[n]:.0f}x cheaper ({n})" for n in names))
 
 
 if __name__ == "__main__":

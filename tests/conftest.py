@@ -46,15 +46,30 @@ def _leftover_clusters() -> list[tuple[str, str]]:
     return leftovers
 
 
+def _sandbox_containers() -> set[str]:
+    """This host's sandbox containers (the docker provider's label), running or not; none without an engine."""
+    from pgmanager.errors import SandboxError
+    from pgmanager.sandbox._docker import docker_client, ours
+
+    try:
+        return {c.name for c in ours(docker_client(timeout=10))}
+    except SandboxError:  # no engine here: no container either
+        return set()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_sandbox_outlives_its_owner() -> Iterator[None]:
     """Checked after every other fixture of the session is torn down (an autouse session fixture is set
-    up first, so torn down last): no sandbox server started by the suite outlives its owner. The
-    session's own server stops before this runs; .ci/run then checks no sandbox postgres is left."""
+    up first, so torn down last): no sandbox server started by the suite outlives its owner, cluster or
+    container. The session's own server stops before this runs; .ci/run then checks no sandbox postgres
+    or container is left."""
     before = set(_leftover_clusters())
+    containers_before = _sandbox_containers()
     yield
     new = [c for c in _leftover_clusters() if c not in before]
     assert new == [], f"sandbox clusters left behind by this test session: {new}"
+    new_containers = sorted(_sandbox_containers() - containers_before)
+    assert new_containers == [], f"sandbox containers left behind by this test session: {new_containers}"
 
 
 @pytest.fixture

@@ -1,42 +1,57 @@
 """pytest plugin shipped with pgmanager (entry point ``pytest11``): a fresh migrated database per test.
 
-Fixtures:
+Fixtures (docs/testing.md):
 - ``pgm_server``: the session's throwaway server (a :class:`pgmanager.sandbox.Sandbox`);
-- ``pgm_sandbox``: the project built once into a template (``--pgm-project``, default: the rootdir);
-- ``pgm_db``: a fresh clone of that template for one test (from a pool made ahead of time);
-- ``pgm_conn``: a psycopg connection to ``pgm_db``, rolled back after the test.
+- ``pgm_sandbox``: the project built once into a template (kept between sessions with reuse);
+- ``pgm_db`` / ``pgm_conn``: a fresh clone of that template per test, and a connection to it;
+- ``pgm_txn``: a connection to one clone per session, each test in a transaction rolled back;
+- ``pgm_aconn``: a psycopg AsyncConnection to a fresh clone (with pytest-asyncio or anyio);
+- ``pgm_factory``: databases of another project, another server, a custom load, a chosen name.
 
-``as_user(conn, role, user_id=None, claims=None)`` switches identity the way Supabase does:
-``SET LOCAL ROLE`` plus ``request.jwt.claims`` inside a transaction that is rolled back. It refuses a
-role that bypasses RLS (superuser or BYPASSRLS) except service_role, since such a test proves nothing
-(``allow_bypass=True`` when that is the point). See docs/testing.md.
+``as_user(conn, role, user_id=None, claims=None)`` switches identity the way Supabase does (from
+pgmanager.policies, re-exported here).
 
-Options: ``--pgm-sandbox auto|local|embedded|docker|dsn`` (env ``PGMANAGER_SANDBOX``),
-``--pgm-keep`` keeps the database of a failed test and prints its DSN.
+This module imports only pytest and the standard library: a session that uses no database pays
+nothing for the plugin. The rest is imported on a fixture's first use.
 """
 
 from __future__ import annotations
 
+import contextlib
+import types
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 import pytest
 
-from ..api import building, inputs
-from ..config import Settings
-from ..policies import as_user
-from ..project import Project
-from ..sandbox import Sandbox, open_sandbox
+from . import _options
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from ..sandbox import Sandbox
+    from ._session import BuiltProject, DatabaseFactory, Session, TestDatabase
+
+_failed_key = pytest.StashKey[bool]()
+_notes_key = pytest.StashKey[list[str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("pgmanager")
-    group.addoption("--pgm-sandbox", default=None, help="sandbox provider (auto, local, embedded, docker, dsn)")
-    group.addoption("--pgm-project", default=None, help="project folder to build (default: pytest rootdir)")
-    group.addoption("--pgm-keep", action="store_true", help="keep the database of a failed test")
+    _options.add_options(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    _options.fix_space_form(early_config, args)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _options.check(config)
+    config.pluginmanager.register(_async_fixtures(config), "pgmanager-async")
+    if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
+        from ._xdist import Controller
+
+        config.pluginmanager.register(Controller(), "pgmanager-xdist")
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -47,68 +62,52 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-_failed_key = pytest.StashKey[bool]()
-
-
-@dataclass
-class BuiltProject:
-    """The project built once into a template on the session's server."""
-
-    box: Sandbox
-    settings: Settings
-    project: Project
-    template: str
-
-    def clone(self) -> str:
-        return self.box.acquire(self.template, self.settings.pool_size)
-
-    def dsn(self, dbname: str) -> str:
-        return self.box.dsn(dbname)
-
-
-@dataclass
-class TestDatabase:
-    """A fresh clone of the project's template for one test."""
-
-    __test__ = False  # not a pytest test class
-    name: str
-    dsn: str
-
-    def connect(self, **kwargs: Any) -> psycopg.Connection:
-        return psycopg.connect(self.dsn, **kwargs)
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    for note in config.stash.get(_notes_key, []):
+        terminalreporter.write_line(f"pgmanager: {note}")
 
 
 @pytest.fixture(scope="session")
-def pgm_server(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
-    import os
+def _pgm_session(request: pytest.FixtureRequest) -> Iterator[Session]:
+    from . import _session
 
-    provider = request.config.getoption("--pgm-sandbox") or os.environ.get("PGMANAGER_SANDBOX") or "auto"
-    with open_sandbox(provider, sandbox_dsn=os.environ.get("PGMANAGER_SANDBOX_DSN")) as box:
-        yield box
+    with contextlib.ExitStack() as stack:
+        with _session.reported():
+            session = stack.enter_context(_session.open_session(request.config))
+        request.config.stash[_notes_key] = session.notes
+        yield session
 
 
 @pytest.fixture(scope="session")
-def pgm_sandbox(request: pytest.FixtureRequest, pgm_server: Sandbox) -> BuiltProject:
-    root = request.config.getoption("--pgm-project") or str(request.config.rootpath)
-    settings, project = inputs.load(Path(root))
-    template = pgm_server.template(building.project_migrator(settings, project, seed=True))
-    return BuiltProject(pgm_server, settings, project, template)
+def pgm_server(_pgm_session: Session) -> Sandbox:
+    return _pgm_session.box
+
+
+@pytest.fixture(scope="session")
+def pgm_sandbox(_pgm_session: Session) -> BuiltProject:
+    from ._session import reported
+
+    with reported():
+        return _pgm_session.built()
 
 
 @pytest.fixture
 def pgm_db(request: pytest.FixtureRequest, pgm_sandbox: BuiltProject) -> Iterator[TestDatabase]:
-    name = pgm_sandbox.clone()
+    from ._session import TestDatabase, reported
+
+    with reported():
+        name = pgm_sandbox.clone()
     yield TestDatabase(name, pgm_sandbox.dsn(name))
-    if request.config.getoption("--pgm-keep") and request.node.stash.get(_failed_key, False):
+    if _options.resolve(request.config, "keep").value and request.node.stash.get(_failed_key, False):
         print(f"\npgmanager: kept database of failed test: {pgm_sandbox.dsn(name)}")
         pgm_sandbox.box.templates.created.discard(name)
         return
-    pgm_sandbox.box.drop(name)
+    pgm_sandbox.box.drop_later(name)
 
 
 @pytest.fixture
 def pgm_conn(pgm_db: TestDatabase) -> Iterator[psycopg.Connection]:
-    conn = psycopg.connect(pgm_db.dsn)
+    conn = pgm_db.connect()
     try:
         yield conn
     finally:
@@ -116,5 +115,84 @@ def pgm_conn(pgm_db: TestDatabase) -> Iterator[psycopg.Connection]:
         conn.close()
 
 
-# as_user lives in pgmanager.policies (the verifier switches identities the same way); re-exported here.
-__all__ = ["BuiltProject", "TestDatabase", "as_user"]
+@pytest.fixture(scope="session")
+def _pgm_txn_conn(pgm_sandbox: BuiltProject) -> Iterator[psycopg.Connection]:
+    import psycopg
+
+    from ._session import reported
+
+    with reported():
+        name = pgm_sandbox.clone()
+    conn = psycopg.connect(pgm_sandbox.dsn(name))
+    try:
+        yield conn
+    finally:
+        conn.close()
+        pgm_sandbox.box.drop_later(name)
+
+
+@pytest.fixture
+def pgm_txn(_pgm_txn_conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
+    """One clone per session (per xdist worker); each test runs in a transaction that is rolled back.
+    ``conn.transaction()`` inside is a savepoint; ``conn.commit()`` is refused (use pgm_conn to commit)."""
+    conn = _pgm_txn_conn
+    conn.rollback()  # whatever a broken test left
+    with conn.transaction(force_rollback=True):
+        yield conn
+
+
+@pytest.fixture
+def pgm_factory(_pgm_session: Session) -> Iterator[DatabaseFactory]:
+    from ._session import DatabaseFactory
+
+    factory = DatabaseFactory(_pgm_session)
+    try:
+        yield factory
+    finally:
+        factory.close()
+
+
+def _async_fixtures(config: pytest.Config) -> types.ModuleType:
+    """``pgm_aconn`` for the async runner that is installed: pytest-asyncio, else anyio; neither is required."""
+    plugin = types.ModuleType("pgmanager.testing.async_fixtures")
+    manager = config.pluginmanager
+    decorate: Any = None
+    if manager.hasplugin("asyncio"):
+        import pytest_asyncio
+
+        decorate = pytest_asyncio.fixture
+    elif manager.hasplugin("anyio"):
+        decorate = pytest.fixture
+    if decorate is None:
+        @pytest.fixture
+        def pgm_aconn() -> None:
+            pytest.fail("pgm_aconn needs an async test runner: pip install pytest-asyncio (or anyio)", pytrace=False)
+    else:
+        @decorate
+        async def pgm_aconn(pgm_db: TestDatabase) -> Any:
+            import psycopg
+
+            conn = await psycopg.AsyncConnection.connect(pgm_db.dsn)
+            try:
+                yield conn
+            finally:
+                await conn.rollback()
+                await conn.close()
+    plugin.pgm_aconn = pgm_aconn  # type: ignore[attr-defined]
+    return plugin
+
+
+def __getattr__(name: str) -> Any:
+    """``as_user``, ``BuiltProject``, ``TestDatabase``, ``DatabaseFactory``: imported when first asked for."""
+    if name == "as_user":
+        from ..policies import as_user
+
+        return as_user
+    if name in ("BuiltProject", "TestDatabase", "DatabaseFactory"):
+        from . import _session
+
+        return getattr(_session, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["BuiltProject", "DatabaseFactory", "TestDatabase", "as_user"]  # noqa: F822 (lazy, see __getattr__)
