@@ -139,7 +139,8 @@ def bench(settings: Settings, project: Project, *, scale: float | None = None, s
         built: list[Generated] = []
         migrator = data_migrator(settings, project, profile, scale=scale, seed=seed, built=built)
         opened = nullcontext(box) if box is not None else open_sandbox(
-            sandbox or settings.sandbox, sandbox_dsn=sandbox_dsn or settings.sandbox_dsn, keep=keep)
+            sandbox or settings.sandbox, sandbox_dsn=sandbox_dsn or settings.sandbox_dsn, keep=keep,
+            image=settings.sandbox_image)
         with opened as sandbox_box:
             t = time.perf_counter()
             template = sandbox_box.template(migrator)

@@ -2,7 +2,9 @@
 
 The project is built once into the sandbox template (with the seed); one shared clone serves every
 check, each inside a transaction or savepoint that is rolled back. Only what must commit (``commit:
-true`` cases) gets a fresh clone; pgTAP files, which manage their own transactions, share one.
+true`` cases) gets a fresh clone; pgTAP files, which manage their own transactions, share one. When
+no spec declares the matrix's users, the matrix runs on a clone of its own holding a world synthesised
+from the schema, with the owner-based stranger check.
 """
 
 from __future__ import annotations
@@ -17,9 +19,20 @@ from pglast import ast
 from ..config import Settings
 from ..db import connect, error_line
 from ..errors import InputError
-from ..models import CaseResult, FileKind, Finding, FuzzResult, MutantResult, Severity, TapResult, VerifyReport
-from ..parse import parse_file
+from ..models import (
+    CaseResult,
+    FileKind,
+    Finding,
+    FuzzResult,
+    MutantResult,
+    Severity,
+    SynthesisedWorld,
+    TapResult,
+    VerifyReport,
+)
+from ..parse import parse_file, rangevar_name
 from ..policies import (
+    Identity,
     Mutant,
     SpecSuite,
     apply_mutant,
@@ -32,6 +45,8 @@ from ..policies import (
     relations,
     run_case,
     run_tap_file,
+    stranger_leaks,
+    synthesise,
     tap_files,
 )
 from ..project import Project
@@ -43,17 +58,77 @@ PARTS = ("matrix", "specs", "pgtap", "fuzz")
 ProgressFn = Callable[[str, int, int], None]
 
 
-def _policy_files(project: Project) -> dict[str, str]:
-    """Which policy file holds the policies of each table."""
-    out: dict[str, str] = {}
+PLATFORM_SCHEMAS = ("information_schema", "auth", "storage", "realtime", "_realtime", "extensions", "graphql",
+                    "graphql_public", "vault", "pgsodium", "pgsodium_masks", "net", "cron", "pgbouncer", "pgtle",
+                    "supabase_functions", "supabase_migrations", "_analytics", "tests", "pgtap")
+"""Schemas of the platform (Supabase, extensions), not the project's: never named as unexposed."""
+
+
+def _policy_sites(project: Project) -> dict[tuple[str, str], tuple[str, int]]:
+    """(table, policy name) -> (file, line) of each CREATE POLICY in the policy files."""
+    out: dict[tuple[str, str], tuple[str, int]] = {}
     for f in project.repeatables:
         if f.kind != FileKind.POLICY:
             continue
         for stmt in parse_file(f).statements:
             if isinstance(stmt.node, ast.CreatePolicyStmt) and stmt.node.table is not None:
-                rv = stmt.node.table
-                out.setdefault(f"{rv.schemaname or 'public'}.{rv.relname}", f.display)
+                out.setdefault((rangevar_name(stmt.node.table), str(stmt.node.policy_name)), (f.display, stmt.line))
     return out
+
+
+def _policy_files(sites: dict[tuple[str, str], tuple[str, int]]) -> dict[str, str]:
+    """Which policy file holds the policies of each table (the first, when several do)."""
+    out: dict[str, str] = {}
+    for (table, _), (file, _) in sites.items():
+        out.setdefault(table, file)
+    return out
+
+
+def _unexposed(conn: psycopg.Connection, settings: Settings) -> list[Finding]:
+    """A note naming the project's schemas with tables that exposed_schemas leaves out (never skipped silently)."""
+    exposed = list(settings.exposed_schemas)
+    rows = conn.execute(
+        """
+        select n.nspname, count(*) filter (where c.relkind in ('r', 'p'))
+        from pg_catalog.pg_class as c join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+        where c.relkind in ('r', 'p', 'v', 'm', 'f') and not c.relispartition and n.nspname !~ '^pg_'
+          and n.nspname <> all(%s)
+        group by n.nspname order by n.nspname
+        """, [[*PLATFORM_SCHEMAS, settings.history_schema]]).fetchall()
+    inside = sum(int(count) for name, count in rows if name in exposed)
+    outside = [(str(name), int(count)) for name, count in rows if name not in exposed and count]
+    if not outside:
+        return []
+
+    def tables(n: int) -> str:
+        return f"{n} table{'' if n == 1 else 's'}"
+
+    named = "; ".join(f"schema {name} has {tables(count)}" for name, count in outside)
+    it = "it" if len(outside) == 1 else "them"
+    return [Finding(rule="unexposed-schema", severity=Severity.INFO, file=settings.source("exposed_schemas"),
+                    message=f"{tables(inside)} in exposed schemas [{', '.join(exposed)}]; {named}; add {it} to "
+                            "exposed_schemas to verify them")]
+
+
+def _synthesised_matrix(box: Sandbox, template: str, suite: SpecSuite, schemas: list[str],
+                        sites: dict[tuple[str, str], tuple[str, int]]) -> dict[str, object]:
+    """No spec names the matrix's users: a clone of its own with a world made from the schema, the matrix
+    as its users, and the owner-based stranger check naming the policy that lets each leak through."""
+    files = _policy_files(sites)
+
+    def locate(table: str, policy: str) -> tuple[str, int]:
+        return sites.get((table, policy), (files.get(table, table), 1))
+
+    with _fresh(box, template) as conn:
+        world = synthesise(conn, schemas)
+        matrix = coverage_matrix(conn, world.suite(suite), schemas, files, stranger_rule=False)
+        leaks = stranger_leaks(conn, schemas, [*world.identities(), Identity(name="anon", role="anon")], locate)
+    cells = [c.model_copy(update={"passed": False, "message": leaks.cells[key]})
+             if (key := (c.table, c.identity, c.command)) in leaks.cells else c for c in matrix.cells]
+    skipped = [Finding(rule="world-skipped", severity=Severity.INFO, file=files.get(table, table),
+                       message=f"synthesised world: {table}: {why}") for table, why in world.skipped.items()]
+    return {"matrix": cells, "problems": [*matrix.problems, *leaks.problems], "notes": [*matrix.notes, *skipped],
+            "world": SynthesisedWorld(users=world.users, rows=world.rows, skipped=world.skipped)}
 
 
 def _check_roles(conn: psycopg.Connection, suite: SpecSuite) -> None:
@@ -171,7 +246,8 @@ def verify(settings: Settings, project: Project, *, sandbox: str | None = None, 
 
     report: dict[str, object] = {}
     opened = nullcontext(box) if box is not None else open_sandbox(
-        sandbox or settings.sandbox, sandbox_dsn=sandbox_dsn or settings.sandbox_dsn, keep=keep)
+        sandbox or settings.sandbox, sandbox_dsn=sandbox_dsn or settings.sandbox_dsn, keep=keep,
+        image=settings.sandbox_image)
     with opened as box:
         t = lap("sandbox_start", t0)
         template = box.template(project_migrator(settings, project, seed=True))
@@ -183,8 +259,15 @@ def verify(settings: Settings, project: Project, *, sandbox: str | None = None, 
             _check_roles(conn, suite)
             missing = _missing_schemas(conn, settings)
             if "matrix" in parts:
-                matrix = coverage_matrix(conn, suite, list(settings.exposed_schemas), _policy_files(project))
-                report.update(matrix=matrix.cells, problems=matrix.problems)
+                schemas = list(settings.exposed_schemas)
+                sites = _policy_sites(project)
+                if suite.matrix:
+                    matrix = coverage_matrix(conn, suite, schemas, _policy_files(sites))
+                    report.update(matrix=matrix.cells, problems=matrix.problems, notes=matrix.notes)
+                else:
+                    report.update(_synthesised_matrix(box, template, suite, schemas, sites))
+                earlier = report.get("notes")
+                report["notes"] = [*_unexposed(conn, settings), *(earlier if isinstance(earlier, list) else [])]
                 t = lap("matrix", t)
             if "specs" in parts:
                 cases: list[CaseResult] = []

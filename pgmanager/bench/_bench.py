@@ -10,9 +10,9 @@ from typing import Any
 
 import psycopg
 
+from ..catalog import Table, read_catalog
 from ..db import connection, error_line
 from ..errors import ConfigError, InputError
-from ._catalog import Table, read_catalog
 from ._explain import explain, fingerprint, flags, shape
 from ._models import AUTHENTICATED, IDENTITIES, SERVICE_ROLE, Plan, Problem, QueryResult, Run
 from ._report import rls_ratio, run_result

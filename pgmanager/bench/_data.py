@@ -32,10 +32,20 @@ import psycopg
 from psycopg import sql
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from ..catalog import (
+    Column,
+    ColumnValues,
+    Expr,
+    ForeignKey,
+    Table,
+    closure,
+    fill_order,
+    install_random,
+    read_catalog,
+    required,
+)
 from ..db import error_line
 from ..errors import ConfigError, DatabaseError
-from ._catalog import Column, ForeignKey, Table, closure, read_catalog
-from ._checks import Facts, column_facts
 
 GENERATOR_VERSION = "1"
 """Part of a data template's key: bump it when the same seed would generate different rows."""
@@ -43,8 +53,6 @@ GENERATOR_VERSION = "1"
 PROFILE_NAME = "bench.toml"
 """The data profile, beside the workload's query files."""
 
-_MASK = 2**52 - 1
-_INT_RANGE = {"int2": (0, 1000), "int4": (0, 1_000_000), "int8": (0, 1_000_000)}
 
 
 class ColumnRule(BaseModel):
@@ -148,69 +156,14 @@ class Generated:
     seconds_by_table: dict[str, float] = field(default_factory=dict)
 
 
-def _salt(seed: int, *parts: str) -> int:
-    digest = hashlib.sha256(":".join((str(seed), *parts)).encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+class _Filler(ColumnValues):
+    """Builds the one INSERT that fills a table: the generic values, plus the profile's column rules."""
 
-
-def fill_order(catalog: dict[str, Table], tables: list[str]) -> list[str]:
-    """``tables`` with every referenced table before its referrers; self-references do not count.
-
-    A cycle through NOT NULL foreign keys cannot be filled; a cycle through a nullable one is broken
-    there (the generator leaves that column null, see ``_nulled``).
-    """
-    wanted = set(tables)
-    order: list[str] = []
-    done: set[str] = set()
-    remaining = sorted(wanted)
-    strict = True
-    while remaining:
-        ready = [t for t in remaining if all(
-            fk.ref_table in done or fk.ref_table == t or fk.ref_table not in wanted
-            or (not strict and not _required(catalog[t], fk))
-            for fk in catalog[t].foreign_keys)]
-        if not ready:
-            if not strict:
-                raise ConfigError("cannot order the tables to fill: a cycle of NOT NULL foreign keys among "
-                                  + ", ".join(remaining), where="bench data")
-            strict = False
-            continue
-        order.extend(ready)
-        done.update(ready)
-        remaining = [t for t in remaining if t not in done]
-        strict = True
-    return order
-
-
-def _required(table: Table, fk: ForeignKey) -> bool:
-    return any(c.not_null for c in table.columns if c.name in fk.columns)
-
-
-@dataclass
-class _Expr:
-    """A column's value: its SQL, whether it differs on every row, and the other columns it reads."""
-
-    value: sql.Composable
-    unique: bool = False
-    reads: frozenset[str] = frozenset()
-
-    @property
-    def derived(self) -> bool:
-        return bool(self.reads)
-
-
-class _Filler:
-    """Builds the one INSERT that fills a table."""
+    remedy = "give it an sql expression in the data profile"
 
     def __init__(self, table: Table, profile: DataProfile, seed: int) -> None:
-        self.table = table
+        super().__init__(table, seed, profile.window)
         self.profile = profile
-        self.seed = seed
-        self.facts = column_facts([d for _, d in table.checks])
-
-    def rand(self, column: str, n: sql.Composable, purpose: str = "") -> sql.Composable:
-        salt = _salt(self.seed, self.table.qualified, column, purpose)
-        return sql.SQL("pg_temp.pgm_r({}, {})").format(n, sql.Literal(salt))
 
     def nulls(self, column: str, rule: ColumnRule | None, n: sql.Composable,
               expr: sql.Composable) -> sql.Composable:
@@ -219,107 +172,29 @@ class _Filler:
         return sql.SQL("case when {} < {} then null else {} end").format(
             self.rand(column, n, "null"), sql.Literal(rule.null_fraction), expr)
 
-    def pick(self, values: list[str], weights: list[float] | None, r: sql.Composable) -> sql.Composable:
-        literals = [sql.Literal(v) for v in values]
-        if not weights:
-            return sql.SQL("(array[{}]::text[])[1 + floor({} * {})::int]").format(
-                sql.SQL(", ").join(literals), r, sql.Literal(len(values)))
-        total, running, whens = sum(weights), 0.0, []
-        for value, weight in zip(literals[:-1], weights[:-1], strict=True):
-            running += weight / total
-            whens.append(sql.SQL("when {} < {} then {}").format(r, sql.Literal(running), value))
-        return sql.SQL("(case {} else {} end)::text").format(sql.SQL(" ").join(whens), literals[-1])
-
-    def custom(self, column: Column, text: str, names: set[str]) -> _Expr:
+    def custom(self, column: Column, text: str, names: set[str]) -> Expr:
         try:
             fields = {f for _, f, _, _ in string.Formatter().parse(text) if f}
         except ValueError as exc:
             raise ConfigError(f"invalid sql template: {exc} (double a literal brace)",
-                              where=self._where(column.name)) from None
+                              where=self.where(column.name)) from None
         others = fields - {"n", "r"}
         unknown = others - names
         if unknown or column.name in others:
             bad = ", ".join(sorted(unknown or {column.name}))
             raise ConfigError(f"sql refers to {bad}, which is not another column of {self.table.qualified}",
-                              where=self._where(column.name))
+                              where=self.where(column.name))
         level = sql.Identifier("s", "n") if others else sql.Identifier("g", "n")
         mapping: dict[str, sql.Composable] = {"n": level, "r": self.rand(column.name, level)}
         mapping.update({o: sql.Identifier("s", o) for o in others})
         try:
             value = sql.SQL(text).format(**mapping)  # the profile's SQL is the project's, like its migrations
         except (ValueError, IndexError) as exc:
-            raise ConfigError(f"invalid sql template: {exc}", where=self._where(column.name)) from None
-        return _Expr(value, reads=frozenset(others))
+            raise ConfigError(f"invalid sql template: {exc}", where=self.where(column.name)) from None
+        return Expr(value, reads=frozenset(others))
 
-    def _where(self, column: str) -> str:
+    def where(self, column: str) -> str:
         return f"{self.profile.source or 'bench data'}: tables.{self.table.qualified}.columns.{column}"
-
-    def generic(self, column: Column, key: bool) -> _Expr | None:
-        """A value for ``column`` from its type and CHECK facts; None to leave it to its default."""
-        n = sql.Identifier("g", "n")
-        r = self.rand(column.name, n)
-        facts = self.facts.get(column.name, Facts())
-        if facts.values:
-            return _Expr(self.pick(list(facts.values), None, r))
-        if column.enum_labels:
-            return _Expr(self.pick(list(column.enum_labels), None, r))
-        kind, cat = column.type_name, column.category
-        if kind == "uuid":  # 128 bits of two hashes of the row number (md5() costs twice as much)
-            halves = [sql.SQL("lpad(to_hex(hashint8extended({}, {})), 16, '0')").format(
-                n, sql.Literal(_salt(self.seed, self.table.qualified, column.name, half))) for half in ("hi", "lo")]
-            return _Expr(sql.SQL("({} || {})::uuid").format(*halves), unique=True)
-        if cat == "S":
-            return _Expr(sql.SQL("{} || {}").format(sql.Literal(column.name + "-"), n), unique=True)
-        if kind in _INT_RANGE:
-            low, high = self._bounds(facts, *_INT_RANGE[kind], integer=True)
-            if key:
-                return _Expr(sql.SQL("{} + {} - 1").format(sql.Literal(int(low)), n), unique=True)
-            return _Expr(sql.SQL("{} + floor({} * {})").format(sql.Literal(int(low)), r,
-                                                                 sql.Literal(int(high - low + 1))))
-        if cat == "N":
-            low, high = self._bounds(facts, 0, 1000, integer=False)
-            return _Expr(sql.SQL("({} + {} * {})::numeric(20, 2)").format(sql.Literal(low), r,
-                                                                           sql.Literal(high - low)))
-        if cat == "B":
-            return _Expr(sql.SQL("{} < 0.5").format(r))
-        if cat == "D":
-            start, end = self.profile.window
-            origin = sql.SQL("{}::timestamptz").format(sql.Literal(f"{start.isoformat()} 00:00:00+00"))
-            if key:
-                return _Expr(sql.SQL("{} + {} * interval '1 second'").format(origin, n), unique=True)
-            span = sql.Literal(f"{(end - start).days} days")
-            return _Expr(sql.SQL("{} + {} * {}::interval").format(origin, r, span))
-        if cat == "T":
-            return _Expr(sql.SQL("{} * interval '1 day'").format(r))
-        if kind == "bytea":
-            return _Expr(sql.SQL("decode(md5({} || {}), 'hex')").format(sql.Literal(column.name), n), unique=True)
-        if kind in ("inet", "cidr"):
-            return _Expr(sql.SQL("'10.0.0.0'::inet + {}").format(n), unique=True)
-        if column.default is not None and "(" not in column.default:
-            return None  # a constant default (jsonb '{}', an array literal): the table's own choice
-        if kind in ("json", "jsonb"):
-            return _Expr(sql.SQL("'{}'"))
-        if cat == "A":
-            return _Expr(sql.SQL("'{}'"))
-        if not column.not_null:
-            return _Expr(sql.SQL("null"))
-        raise ConfigError(f"cannot generate a value of type {column.type_sql} for NOT NULL column "
-                          f"{self.table.qualified}.{column.name}: give it an sql expression in the data profile",
-                          where=self._where(column.name))
-
-    @staticmethod
-    def _bounds(facts: Facts, low: float, high: float, *, integer: bool) -> tuple[float, float]:
-        step = 1 if integer else 0.0
-        lo = facts.low + (0 if facts.low_inclusive else step) if facts.low is not None else None
-        hi = facts.high - (0 if facts.high_inclusive else step) if facts.high is not None else None
-        if lo is None and hi is None:
-            return low, high
-        if lo is None:
-            assert hi is not None
-            return min(low, hi - (high - low)), hi
-        if hi is None:
-            return lo, lo + (high - low)
-        return lo, max(lo, hi)
 
 
 def _nulled(table: Table, fk: ForeignKey, done: set[str]) -> bool:
@@ -332,25 +207,25 @@ def _insert(conn: psycopg.Connection, table: Table, rule: TableRule, profile: Da
     """Fill one table; returns the rows added."""
     filler = _Filler(table, profile, seed)
     n = sql.Identifier("g", "n")
-    exprs: dict[str, _Expr] = {}
+    exprs: dict[str, Expr] = {}
     joins: list[sql.Composable] = []
     one_to_one: int | None = None
     for i, fk in enumerate(table.foreign_keys):
         if any(c in exprs for c in fk.columns):
             continue  # a column in two foreign keys is filled by the first
         if _nulled(table, fk, done):
-            if _required(table, fk):
+            if required(table, fk):
                 raise ConfigError(f"cannot fill NOT NULL {table.qualified}({', '.join(fk.columns)}): it references "
                                   f"{fk.ref_table}, which cannot be filled first", where="bench data")
-            exprs.update({c: _Expr(sql.SQL("null")) for c in fk.columns})
+            exprs.update({c: Expr(sql.SQL("null")) for c in fk.columns})
             continue
         ref = sql.Identifier(f"pgm_ref_{i}")
         count = _numbered_keys(conn, fk, ref)
         if count == 0:
-            if _required(table, fk):
+            if required(table, fk):
                 raise ConfigError(f"cannot fill {table.qualified}: {fk.ref_table} has no rows to reference",
                                   where="bench data")
-            exprs.update({c: _Expr(sql.SQL("null")) for c in fk.columns})
+            exprs.update({c: Expr(sql.SQL("null")) for c in fk.columns})
             continue
         col_rule = rule.columns.get(fk.columns[0])
         by_row = set(fk.columns) == set(table.primary_key) and one_to_one is None
@@ -363,11 +238,11 @@ def _insert(conn: psycopg.Connection, table: Table, rule: TableRule, profile: Da
                 sql.Literal(count), filler.rand(fk.columns[0], n, "pick"), sql.Literal(skew))
         pick = filler.nulls(fk.columns[0], col_rule, n, pick)
         alias = sql.Identifier(f"r{i}")
-        nullable = not _required(table, fk) or (col_rule is not None and col_rule.null_fraction > 0)
+        nullable = not required(table, fk) or (col_rule is not None and col_rule.null_fraction > 0)
         joins.append(sql.SQL("{} join pg_temp.{} as {} on {} = {}").format(
             sql.SQL("left" if nullable else ""), ref, alias, sql.Identifier(f"r{i}", "rn"), pick))
         for col, ref_col in zip(fk.columns, fk.ref_columns, strict=True):
-            exprs[col] = _Expr(sql.Identifier(f"r{i}", ref_col), unique=by_row and col_rule is None)
+            exprs[col] = Expr(sql.Identifier(f"r{i}", ref_col), unique=by_row and col_rule is None)
     keys = {u[0] for u in table.unique if len(u) == 1}
     names = {c.name for c in table.columns if not c.generated}
     numbered: set[str] = set()  # columns the table numbers itself (identity, serial)
@@ -378,7 +253,7 @@ def _insert(conn: psycopg.Connection, table: Table, rule: TableRule, profile: Da
         if col_rule is not None and col_rule.sql is not None:
             exprs[column.name] = filler.custom(column, col_rule.sql, names)
         elif col_rule is not None and col_rule.values is not None:
-            exprs[column.name] = _Expr(filler.pick(col_rule.values, col_rule.weights, filler.rand(column.name, n)))
+            exprs[column.name] = Expr(filler.pick(col_rule.values, col_rule.weights, filler.rand(column.name, n)))
         elif column.identity or (column.default or "").startswith("nextval("):
             numbered.add(column.name)
             continue
@@ -391,17 +266,17 @@ def _insert(conn: psycopg.Connection, table: Table, rule: TableRule, profile: Da
     foreign = {c for fk in table.foreign_keys for c in fk.columns}
     for col, col_rule in rule.columns.items():
         if col not in names:
-            raise ConfigError(f"{table.qualified} has no column {col}", where=filler._where(col))
+            raise ConfigError(f"{table.qualified} has no column {col}", where=filler.where(col))
         if col in foreign and (col_rule.sql is not None or col_rule.values is not None):
             raise ConfigError("a foreign key column takes skew and null_fraction (its values are the referenced "
-                              "rows')", where=filler._where(col))
+                              "rows')", where=filler.where(col))
         if col not in foreign and col_rule.skew is not None:
-            raise ConfigError("skew applies to foreign key columns only", where=filler._where(col))
+            raise ConfigError("skew applies to foreign key columns only", where=filler.where(col))
     for col, expr in exprs.items():
         bad = sorted(c for c in expr.reads if c not in exprs or exprs[c].derived)
         if bad:
             raise ConfigError(f"sql reads {', '.join(bad)}, which must be generated without reading other columns",
-                              where=filler._where(col))
+                              where=filler.where(col))
     if not exprs:
         raise ConfigError(f"nothing to generate for {table.qualified}: every column has a default",
                           where="bench data")
@@ -418,7 +293,7 @@ def _scaled(rows: int, scale: float) -> int:
     return 0 if rows == 0 else max(1, round(rows * scale))
 
 
-def _run_insert(conn: psycopg.Connection, table: Table, exprs: dict[str, _Expr], joins: list[sql.Composable],
+def _run_insert(conn: psycopg.Connection, table: Table, exprs: dict[str, Expr], joins: list[sql.Composable],
                 total: int, numbered: set[str]) -> int:
     types = {c.name: c.type_sql for c in table.columns}
     base = [(c, e) for c, e in exprs.items() if not e.derived]
@@ -463,13 +338,6 @@ def _numbered_keys(conn: psycopg.Connection, fk: ForeignKey, ref: sql.Identifier
     conn.execute(sql.SQL("analyze pg_temp.{}").format(ref))
     row = conn.execute(sql.SQL("select count(*) from pg_temp.{}").format(ref)).fetchone()
     return int(row[0]) if row else 0
-
-
-_RANDOM = sql.SQL("""
-create or replace function pg_temp.pgm_r(n bigint, salt bigint) returns double precision
-language sql immutable parallel safe
-as 'select (hashint8extended(n, salt) & {})::float8 / {}'
-""").format(sql.Literal(_MASK), sql.Literal(float(_MASK + 1)))
 
 
 def tables_to_fill(catalog: dict[str, Table], schemas: list[str], profile: DataProfile) -> list[str]:
@@ -538,7 +406,7 @@ def generate(conn: psycopg.Connection, *, scale: float, seed: int, profile: Data
     conn.execute("set synchronous_commit = off")
     if bulk:
         conn.execute("set session_replication_role = replica")
-    conn.execute(_RANDOM)
+    install_random(conn)
     done: set[str] = set()
     for name in order:
         table = catalog[name]

@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from ._catalog import Table
+from ..catalog import Table
 
 SEQ_SCAN_ROWS = 10_000
 MISESTIMATE = 10.0

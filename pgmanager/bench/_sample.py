@@ -18,8 +18,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from ..catalog import USERS_TABLE, ForeignKey, Table, owner_path
 from ..errors import InputError
-from ._catalog import USERS_TABLE, ForeignKey, Table, owner_path
 from ._workload import After, FromColumn, OneOf, Query, Range, scalar
 
 POOL_SIZE = 1000

@@ -34,11 +34,11 @@ from typing import Any
 
 import pglast
 
+from ..catalog import Table
 from ..config import Settings
 from ..errors import ConfigError, InputError
 from ..models import FileKind, SqlFile
 from ..project import read_sql_file
-from ._catalog import Table
 
 PLACEHOLDER = re.compile(r"%\((?P<name>[A-Za-z_][A-Za-z0-9_]*)\)s")
 _HEADER = re.compile(r"^--\s*(?P<key>[A-Za-z_-]+)\s*:\s?(?P<value>.*)$")

@@ -8,7 +8,8 @@ from pydantic import Field
 
 from ._base import Finding, Model, SandboxInfo
 
-__all__ = ["CaseResult", "CellOutcome", "FuzzResult", "MatrixCell", "MutantResult", "TapResult", "VerifyReport"]
+__all__ = ["CaseResult", "CellOutcome", "FuzzResult", "MatrixCell", "MutantResult", "SynthesisedWorld", "TapResult",
+           "VerifyReport"]
 
 
 class CellOutcome(StrEnum):
@@ -88,6 +89,14 @@ class MutantResult(Model):
         return not self.killed and self.equivalent is None
 
 
+class SynthesisedWorld(Model):
+    """The world verify made from the schema when no spec declares users: who, and rows per table."""
+
+    users: list[str] = Field(description="auth.users ids; the matrix's owner is the first, stranger the second")
+    rows: dict[str, int] = Field(description="rows added per table, parents first")
+    skipped: dict[str, str] = Field(default={}, description="table -> why it got no (or not every) row")
+
+
 class VerifyReport(Model):
     """What `pgmanager verify` measured: matrix, specs, pgTAP, fuzzing and mutants."""
 
@@ -95,6 +104,9 @@ class VerifyReport(Model):
     sandbox: SandboxInfo | None = None
     matrix: list[MatrixCell] = []
     problems: list[Finding] = Field(default=[], description="matrix rules: RLS off, missing policy, stranger leak")
+    notes: list[Finding] = Field(default=[], description="information, not failures: deny-all tables, default "
+                                                         "grants, tables outside the exposed schemas")
+    world: SynthesisedWorld | None = Field(default=None, description="set when verify synthesised the data")
     cases: list[CaseResult] = []
     tap: list[TapResult] = []
     tap_skipped: str | None = None

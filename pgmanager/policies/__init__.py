@@ -1,5 +1,6 @@
 """RLS policy verification: identities switched as Supabase does, specs, coverage matrix, pgTAP, leak
-fuzzing and mutation testing. Everything here runs on sandbox clones, never on a target database.
+fuzzing and mutation testing; without specs, a world synthesised from the schema and the stranger check.
+Everything here runs on sandbox clones, never on a target database.
 """
 
 from ._cases import first_failure, judge, run_case
@@ -9,7 +10,9 @@ from ._identity import BYPASS_EXPECTED, Identity, RlsBypassError, act_as, as_use
 from ._matrix import MatrixResult, coverage_matrix
 from ._mutate import Mutant, apply_mutant, mutants
 from ._spec import Case, Expect, Oracle, SpecSuite, World, load_specs
+from ._strangers import StrangerResult, stranger_leaks
 from ._tap import parse_tap, pgtap_available, run_tap_file, tap_files
+from ._world import SynthWorld, owner_query, synthesise
 
 __all__ = [
     "BYPASS_EXPECTED",
@@ -22,6 +25,8 @@ __all__ = [
     "Relation",
     "RlsBypassError",
     "SpecSuite",
+    "StrangerResult",
+    "SynthWorld",
     "World",
     "WorldData",
     "act_as",
@@ -34,13 +39,16 @@ __all__ = [
     "judge",
     "load_specs",
     "mutants",
+    "owner_query",
     "parse_tap",
     "pgtap_available",
     "relation",
     "relations",
     "run_case",
     "run_tap_file",
+    "stranger_leaks",
     "switch_identity",
+    "synthesise",
     "tap_files",
     "worlds",
 ]

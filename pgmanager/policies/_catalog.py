@@ -126,3 +126,25 @@ def policy_exists(conn: psycopg.Connection, role: str, rel: Relation, command: s
         )
         """, [rel.oid, COMMAND_CHAR[command], role]).fetchone()
     return bool(row and row[0])
+
+
+def has_policies(conn: psycopg.Connection, rel: Relation) -> bool:
+    row = conn.execute("select exists (select 1 from pg_catalog.pg_policy where polrelid = %s)", [rel.oid]).fetchone()
+    return bool(row and row[0])
+
+
+def default_privilege(conn: psycopg.Connection, role: str, rel: Relation, command: str) -> bool:
+    """The schema's default privileges (Supabase's ``alter default privileges ... grant all on tables``)
+    give ``role`` (or PUBLIC) ``command`` on tables its owner creates there, so the grant need not be deliberate."""
+    row = conn.execute(
+        """
+        select exists (
+            select 1 from pg_catalog.pg_class as c
+            join pg_catalog.pg_default_acl as d
+              on d.defaclrole = c.relowner and d.defaclnamespace in (c.relnamespace, 0) and d.defaclobjtype = 'r'
+            cross join lateral pg_catalog.aclexplode(d.defaclacl) as a
+            where c.oid = %s and a.privilege_type = %s
+              and (a.grantee = 0 or a.grantee = (select r.oid from pg_catalog.pg_roles as r where r.rolname = %s))
+        )
+        """, [rel.oid, command, role]).fetchone()
+    return bool(row and row[0])

@@ -3,14 +3,16 @@
 SELECT counts the visible rows; INSERT writes a copy of a row (one the identity can see, else any) with
 new keys; UPDATE rewrites a column to itself on every row; DELETE deletes every row. Each statement runs
 as the identity inside a savepoint that is rolled back, so the seeded data never changes. Rules that
-fail the run: RLS off, a granted command without any policy (unless declared an intended denial), a
-security-definer view, and a stranger seeing an owner's private row.
+fail the run: RLS off, a granted command without any policy (unless declared an intended denial, or
+granted by the schema's default privileges), a security-definer view, and a stranger seeing an owner's
+private row. Notes (info): RLS on with no policy at all (Supabase's deny-all), and default-privilege
+grants no policy covers.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -19,7 +21,16 @@ from psycopg.types.json import Jsonb
 
 from ..db import error_line
 from ..models import CellOutcome, Finding, MatrixCell, Severity
-from ._catalog import API_ROLES, COMMAND_CHAR, Relation, has_privilege, policy_exists, relations
+from ._catalog import (
+    API_ROLES,
+    COMMAND_CHAR,
+    Relation,
+    default_privilege,
+    has_policies,
+    has_privilege,
+    policy_exists,
+    relations,
+)
 from ._identity import Identity, RlsBypassError, act_as
 from ._spec import SpecSuite
 
@@ -30,6 +41,7 @@ COMMANDS = tuple(COMMAND_CHAR)
 class MatrixResult:
     cells: list[MatrixCell]
     problems: list[Finding]
+    notes: list[Finding] = field(default_factory=list)
 
 
 def _attempt(conn: psycopg.Connection, identity: Identity, query: sql.Composed,
@@ -68,6 +80,11 @@ def _insert_row(conn: psycopg.Connection, rel: Relation, identity: Identity) -> 
         source = row[0] if row else None
     if source is None:
         return None
+    return copy_query(conn, rel, source)
+
+
+def copy_query(conn: psycopg.Connection, rel: Relation, source: dict[str, Any]) -> tuple[sql.Composed, list[Any]]:
+    """An INSERT of a copy of ``source`` (a row as jsonb) with new keys and unique texts."""
     data = dict(source)
     columns = [c for c in rel.columns if not c.generated]
     keep = {c.name for c in columns}
@@ -162,28 +179,42 @@ def viewer_relation(identity: Identity) -> sql.Composed:
 
 
 def coverage_matrix(conn: psycopg.Connection, suite: SpecSuite, schemas: list[str],
-                    policy_files: dict[str, str]) -> MatrixResult:
-    """Measure every cell and apply the matrix rules. ``policy_files`` maps a table to its policy file."""
+                    policy_files: dict[str, str], *, stranger_rule: bool = True) -> MatrixResult:
+    """Measure every cell and apply the matrix rules. ``policy_files`` maps a table to its policy file;
+    ``stranger_rule`` False leaves stranger leaks to the owner-based check (``stranger_leaks``)."""
     cells: list[MatrixCell] = []
     problems: list[Finding] = []
+    notes: list[Finding] = []
     identities = suite.matrix_identities()
 
-    def problem(rel: Relation, rule: str, message: str) -> None:
-        problems.append(Finding(rule=rule, severity=Severity.ERROR, message=message,
-                                file=policy_files.get(rel.qualified, rel.qualified)))
+    def problem(rel: Relation, rule: str, message: str, severity: Severity = Severity.ERROR) -> None:
+        (problems if severity == Severity.ERROR else notes).append(
+            Finding(rule=rule, severity=severity, message=message, file=policy_files.get(rel.qualified, rel.qualified)))
 
     for rel in relations(conn, schemas):
         granted = {(role, cmd) for role in API_ROLES for cmd in COMMANDS if has_privilege(conn, role, rel, cmd)}
         if rel.is_table and not rel.rls:
             problem(rel, "rls-disabled", f"{rel.qualified}: row level security is off; every granted role reads "
                                          "and writes every row (alter table ... enable row level security)")
+        elif rel.is_table and not has_policies(conn, rel):
+            problem(rel, "rls-deny-all", f"{rel.qualified}: row level security is on and no policy exists, so the API "
+                                         "roles reach no row (Supabase's deny-all); add a policy to open it",
+                    Severity.INFO)
         elif rel.is_table:
+            by_default = []
             for role, cmd in sorted(granted):
-                if suite.denied_on_purpose(rel.qualified, role, cmd) is None and not policy_exists(conn, role, rel,
-                                                                                                   cmd):
-                    problem(rel, "missing-policy",
-                            f"{rel.qualified}: {role} is granted {cmd} but no policy covers it, so RLS denies it "
-                            f"silently; revoke {cmd} from {role}, add a policy, or declare it under intended_denials")
+                if suite.denied_on_purpose(rel.qualified, role, cmd) is not None or policy_exists(conn, role, rel, cmd):
+                    continue
+                if default_privilege(conn, role, rel, cmd):
+                    by_default.append(f"{role} {cmd}")
+                    continue
+                problem(rel, "missing-policy",
+                        f"{rel.qualified}: {role} is granted {cmd} but no policy covers it, so RLS denies it "
+                        f"silently; revoke {cmd} from {role}, add a policy, or declare it under intended_denials")
+            if by_default:
+                problem(rel, "default-grant",
+                        f"{rel.qualified}: {', '.join(by_default)} come from the schema's default privileges and no "
+                        "policy covers them, so RLS denies them; revoke them to make that explicit", Severity.INFO)
         elif rel.kind in ("v", "m") and not rel.security_invoker and any(r == "SELECT" for _, r in granted):
             problem(rel, "security-definer-view",
                     f"{rel.qualified}: the view runs with its owner's rights, so the RLS of the tables it reads does "
@@ -195,7 +226,7 @@ def coverage_matrix(conn: psycopg.Connection, suite: SpecSuite, schemas: list[st
                 if cmd == "SELECT":
                     seen[identity.name] = keys
                 cells.append(cell)
-        if "stranger" in seen and rel.is_table:
+        if stranger_rule and "stranger" in seen and rel.is_table:
             stranger = suite.identity("stranger")
             oracle = suite.oracles.get(rel.qualified)
             if oracle is not None:
@@ -209,4 +240,4 @@ def coverage_matrix(conn: psycopg.Connection, suite: SpecSuite, schemas: list[st
                 cells = [c.model_copy(update={"passed": False, "message": f"{len(leaked)} row(s) leaked"})
                          if (c.table, c.identity, c.command) == (rel.qualified, "stranger", "SELECT") else c
                          for c in cells]
-    return MatrixResult(cells, problems)
+    return MatrixResult(cells, problems, notes)

@@ -10,8 +10,8 @@ import pytest
 from psycopg import sql
 
 from pgmanager.bench import DataProfile, generate, load_profile
-from pgmanager.bench._catalog import read_catalog
 from pgmanager.bench._data import tables_to_fill
+from pgmanager.catalog import read_catalog
 from pgmanager.db import connect
 from pgmanager.errors import ConfigError
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 
-from pgmanager.bench._catalog import Table
 from pgmanager.bench._explain import fingerprint, flags, shape
+from pgmanager.catalog import Table
 
 INDEXED = {
     "Node Type": "Limit", "Total Cost": 8.3, "Plan Rows": 20, "Actual Rows": 20, "Actual Loops": 1,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from pgmanager.bench import load_workload, parse_query
-from pgmanager.bench._catalog import Column, Table
 from pgmanager.bench._sample import Sampler
 from pgmanager.bench._workload import After, FromColumn, OneOf, Range, check_against
+from pgmanager.catalog import Column, Table
 from pgmanager.config import load_settings
 from pgmanager.errors import ConfigError
 from pgmanager.models import FileKind, SqlFile

@@ -75,13 +75,32 @@ def test_a_stranger_leak_without_an_oracle_uses_owner_and_anon(conn: psycopg.Con
 
 def test_a_granted_command_without_policy_and_a_definer_view_fail(conn: psycopg.Connection,
                                                                   suite: SpecSuite) -> None:
+    # schema api has no default privileges: its grants are the project's own
+    conn.execute("create schema api")
+    conn.execute("create table api.notes (id uuid primary key default gen_random_uuid(), body text)")
+    conn.execute("alter table api.notes enable row level security")
+    conn.execute("create policy read on api.notes for select to authenticated using (true)")
+    conn.execute("grant select, delete on api.notes to anon, authenticated")
+    conn.execute("create view public.all_files as select * from public.files")
+    result = coverage_matrix(conn, suite, ["public", "api"], {})
+    missing = sorted(f.message.split(" but ")[0] for f in result.problems if f.rule == "missing-policy")
+    assert missing == ["api.notes: anon is granted DELETE", "api.notes: anon is granted SELECT",
+                       "api.notes: authenticated is granted DELETE"]
+    assert [f.rule for f in result.problems if "all_files" in f.message] == ["security-definer-view"]
+
+
+def test_default_grants_and_deny_all_are_notes(conn: psycopg.Connection, suite: SpecSuite) -> None:
+    # public has Supabase's default privileges: every API role gets every command on a new table
     conn.execute("create table public.notes (id uuid primary key default gen_random_uuid(), body text)")
     conn.execute("alter table public.notes enable row level security")
     conn.execute("create policy read on public.notes for select to authenticated using (true)")
-    conn.execute("create view public.all_files as select * from public.files")
+    conn.execute("create table public.secrets (id uuid primary key default gen_random_uuid())")
+    conn.execute("alter table public.secrets enable row level security")
     result = coverage_matrix(conn, suite, ["public"], {})
-    missing = sorted(f.message.split(" but ")[0] for f in result.problems if f.rule == "missing-policy")
-    assert "public.notes: authenticated is granted DELETE" in missing
-    assert "public.notes: anon is granted SELECT" in missing
-    assert "public.notes: authenticated is granted SELECT" not in missing
-    assert [f.rule for f in result.problems if "all_files" in f.message] == ["security-definer-view"]
+    assert not any("public.notes" in f.message or "public.secrets" in f.message for f in result.problems)
+    notes = {f.rule: f for f in result.notes if f.file in ("public.notes", "public.secrets")}
+    assert notes["default-grant"].message.startswith(
+        "public.notes: anon DELETE, anon INSERT, anon SELECT, anon UPDATE, authenticated DELETE, authenticated "
+        "INSERT, authenticated UPDATE come from the schema's default privileges")
+    assert notes["rls-deny-all"].message.startswith("public.secrets: row level security is on and no policy exists")
+    assert all(f.severity == "info" for f in result.notes)

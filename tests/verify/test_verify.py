@@ -12,10 +12,8 @@ import pytest
 from pgmanager.api import inputs, verifying
 from pgmanager.errors import InputError
 from pgmanager.models import VerifyReport
-from pgmanager.sandbox import DockerProvider
 
 ROOT = Path(__file__).resolve().parents[2]
-NO_DOCKER = DockerProvider().unavailable()
 
 
 def test_the_projects_policies_verify_with_no_surviving_mutant() -> None:
@@ -103,13 +101,6 @@ def test_junit_has_one_testcase_per_cell_and_case(tmp_path: Path, cli) -> None:
     assert len(suites["specs"]) >= 50
     assert int(root.get("tests", "0")) == sum(len(s) for s in root)
     assert "report written to" in res.err
-
-
-@pytest.mark.skipif(NO_DOCKER is not None, reason=f"--sandbox docker needs a Docker engine: {NO_DOCKER}")
-def test_verify_in_docker(cli) -> None:
-    res = cli("verify", "--sandbox", "docker", "--format", "junit", "--only", "specs")
-    assert res.code == 0, res.err
-    assert "<testsuite" in res.out
 
 
 def test_an_unknown_role_is_a_spec_error_naming_its_line(project_copy: Path) -> None:

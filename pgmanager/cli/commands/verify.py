@@ -16,7 +16,7 @@ from ...api import verifying
 from ...api.verifying import PARTS
 from ...models import MatrixCell, VerifyReport
 from ...redaction import redact
-from .._common import echo, err, handle_errors, load, out, project_option, sandbox_options
+from .._common import echo, handle_errors, load, out, output_option, project_option, sandbox_options
 
 
 def _cell(c: MatrixCell) -> str:
@@ -52,8 +52,13 @@ def print_text(report: VerifyReport, *, matrix: bool = True) -> None:
     if report.matrix and matrix:
         say("coverage matrix (rows visible or changed; denied/error with SQLSTATE):", markup=False)
         say(matrix_table(report.matrix))
+    if report.world is not None:
+        rows = ", ".join(f"{table} {n}" for table, n in report.world.rows.items())
+        say(f"no spec declares users: synthesised {len(report.world.users)} users and rows ({rows})", markup=False)
     for f in report.problems:
-        say(f"{f.file}: error: {f.message} [{f.rule}]", markup=False)
+        say(f"{f.file}{f':{f.line}' if f.line > 1 else ''}: error: {f.message} [{f.rule}]", markup=False)
+    for f in report.notes:
+        say(f"{f.file}: note: {f.message} [{f.rule}]", markup=False)
     if report.cases:
         for c in report.cases:
             if not c.passed:
@@ -109,13 +114,15 @@ def junit(report: VerifyReport) -> str:
         if output:
             ET.SubElement(el, "system-out").text = output
 
-    if report.matrix or report.problems:
+    if report.matrix or report.problems or report.notes:
         s = suite("coverage matrix")
         for c in report.matrix:
             case(s, f"matrix.{c.table}", f"{c.identity} {c.command}: {_cell(c)}",
                  failure=None if c.passed else c.message)
         for f in report.problems:
             case(s, f"rules.{f.rule}", f"{f.file}: {f.rule}", failure=f.message)
+        for f in report.notes:
+            case(s, f"notes.{f.rule}", f"{f.file}: {f.rule}", output=f.message)
     if report.cases:
         s = suite("specs")
         for r in report.cases:
@@ -154,20 +161,17 @@ def junit(report: VerifyReport) -> str:
 @sandbox_options
 @click.option("--format", "fmt", type=click.Choice(("text", "json", "junit")), default="text", show_default=True,
               help="Output format (junit: one testcase per matrix cell, spec case, pgTAP point, mutant).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the report to this file instead of stdout.")
 @click.option("--mutate", is_flag=True, help="Also weaken every policy and check that the specs or the fuzzer notice.")
 @click.option("--examples", type=click.IntRange(1, 10_000), default=25, show_default=True,
               help="Worlds the leak fuzzer draws.")
 @click.option("--only", "only", multiple=True, type=click.Choice(PARTS),
               help="Run only these parts (repeatable; default: all).")
+@output_option
 @handle_errors
 def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | None, keep: bool, fmt: str,
-            output: Path | None, mutate: bool, examples: int, only: tuple[str, ...]) -> None:
+            mutate: bool, examples: int, only: tuple[str, ...]) -> None:
     """Verify the RLS policies in a throwaway database: coverage matrix, specs (policies/tests/*.yaml),
     pgTAP (supabase/tests/*.sql), leak fuzzing and, with --mutate, mutation testing. Exit 1 on any failure."""
-    if output is not None and fmt == "text":
-        raise click.UsageError("--output writes a machine-readable report: add --format json or --format junit")
     # hypothesis caches what it learns in ./.hypothesis; keep the user's project folder clean
     os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "pgmanager-hypothesis"))
     settings, project = load(project_dir)
@@ -176,11 +180,5 @@ def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | No
     if fmt == "text":
         print_text(report)
     else:
-        text = redact(junit(report) if fmt == "junit" else report.model_dump_json(indent=2) + "\n")
-        if output is not None:
-            output.write_text(text, encoding="utf-8")
-            err.print(f"{'ok' if report.ok else f'failed: {report.failures} failure(s)'}: report written to "
-                      f"{output}", markup=False)
-        else:
-            echo(text, nl=False)
+        echo(redact(junit(report) if fmt == "junit" else report.model_dump_json(indent=2) + "\n"), nl=False)
     sys.exit(0 if report.ok else 1)

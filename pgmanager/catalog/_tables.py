@@ -1,8 +1,8 @@
-"""What the bench needs to know of a database's tables, read from its catalog once.
+"""What a database's catalog says about its tables, read once.
 
 Columns (type, NOT NULL, default, identity), keys (primary, unique indexes), foreign keys and CHECK
-constraints: enough for the data generator to fill tables in foreign-key order and for the workload to
-check that a parameter's ``from schema.table.column`` exists and to find who owns a sampled row.
+constraints: enough to fill tables in foreign-key order (bench's generator, verify's world), for the
+bench workload to check that a parameter's ``from schema.table.column`` exists, and to find who owns a row.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What a CHECK constraint says about single columns: allowed values and numeric bounds.
 
-The data generator only needs the common shapes: ``col in (...)`` / ``col = any (array[...])`` (an
+Filling a column only needs the common shapes: ``col in (...)`` / ``col = any (array[...])`` (an
 enumeration), ``col >= c``, ``col > c``, ``col <= c``, ``col < c``, ``col between a and b``, joined by
 AND. Anything else is left to the database, whose error names the constraint.
 """
