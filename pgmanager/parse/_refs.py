@@ -20,7 +20,11 @@ from typing import TYPE_CHECKING
 from pglast import ast
 
 from ._names import dotted, rangevar_name
+from ._scope import Predicate, SortKey
 from ._walker import Collector, References
+
+__all__ = ["Collector", "Predicate", "References", "SortKey", "created_names", "references",
+           "statement_references", "used_names"]
 
 if TYPE_CHECKING:
     from ._document import Statement

@@ -13,6 +13,40 @@ from pglast import ast
 
 
 @dataclass(frozen=True)
+class Predicate:
+    """A condition of one query level on one column: what an index could serve.
+
+    ``kind``: ``eq`` (``=``, also a boolean column alone), ``in`` (IN list, ``= ANY``, IN subquery),
+    ``range`` (``<``, ``<=``, ``>``, ``>=``, BETWEEN), ``join`` (``=`` with another relation's column,
+    ``other``), ``null`` (IS [NOT] NULL). ``constant`` is the SQL of the value compared with when it is a
+    constant (``'active'``, ``true``, ``null``), so the condition could be a partial index's predicate;
+    None for a parameter, a variable or another column.
+    """
+
+    relation: str
+    column: str
+    kind: str
+    op: str
+    level: int
+    constant: str | None = None
+    other: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One ORDER BY or GROUP BY key of a query level that is a plain column (``clause``: order, group)."""
+
+    relation: str
+    column: str
+    clause: str
+    level: int
+    position: int
+    descending: bool = False
+    nulls_first: bool | None = None
+    """None: the default for the direction (NULLS LAST ascending, FIRST descending)."""
+
+
+@dataclass(frozen=True)
 class References:
     """What a statement refers to, each in first-seen order, schema-qualified.
 
@@ -35,6 +69,12 @@ class References:
     late: tuple[str, ...] = ()
     """Of the names above, those named only inside a PL/pgSQL function's body: PostgreSQL resolves them when
     the function runs, not when it is created, so they order files only where they close no cycle."""
+    predicates: tuple[Predicate, ...] = ()
+    """Conditions on resolved columns, per query level (top-level ANDs of WHERE, JOIN ... ON)."""
+    sort_keys: tuple[SortKey, ...] = ()
+    """ORDER BY and GROUP BY keys that are resolved columns (positions and output names followed)."""
+    limited: tuple[int, ...] = ()
+    """The query levels with a LIMIT."""
 
     @property
     def relations(self) -> tuple[str, ...]:
@@ -71,7 +111,7 @@ def children(cls: type) -> tuple[str, ...]:
 class Scope:
     """One query level: visible CTE names, FROM names (alias -> relation, None when not a relation)."""
 
-    __slots__ = ("ctes", "has_from", "items", "names", "outputs", "parent", "relations", "variables")
+    __slots__ = ("ctes", "has_from", "items", "level", "names", "outputs", "parent", "relations", "variables")
 
     def __init__(self, parent: Scope | None, variables: frozenset[str] | None = None) -> None:
         self.parent = parent
@@ -83,6 +123,7 @@ class Scope:
         self.items = 0
         self.has_from = False
         self.outputs: frozenset[str] = frozenset()
+        self.level: int = parent.level if parent is not None else 0
 
     @property
     def single(self) -> str | None:

@@ -10,11 +10,14 @@ import pglast
 from pglast import ast
 
 from ._names import dotted, qualify, rangevar_name
+from ._predicates import VARIABLE, conditions, sort_keys
 from ._scope import (
     ASSIGN,
     LEAVES,
+    Predicate,
     References,
     Scope,
+    SortKey,
     children,
     deparse,
     option,
@@ -34,13 +37,27 @@ class Collector:
         self.cols_written: dict[tuple[str, str], None] = {}
         self.functions: dict[str, None] = {}
         self.late: dict[str, None] = {}
+        self.predicates: dict[Predicate, None] = {}
+        self.sorts: dict[SortKey, None] = {}
+        self.limited: dict[int, None] = {}
+        self._levels = 0
         self._top: ast.Node | None = None
         self._text: str | None = None
 
     def result(self) -> References:
         return References(reads=tuple(self.reads), writes=tuple(self.writes), mentions=tuple(self.mentions),
                           columns_read=tuple(self.cols_read), columns_written=tuple(self.cols_written),
-                          functions=tuple(self.functions), late=tuple(self.late))
+                          functions=tuple(self.functions), late=tuple(self.late),
+                          predicates=tuple(self.predicates), sort_keys=tuple(self.sorts), limited=tuple(self.limited))
+
+    def level(self, scope: Scope) -> Scope:
+        """Give ``scope`` a query level of its own (predicates and sort keys are per level)."""
+        self._levels += 1
+        scope.level = self._levels
+        return scope
+
+    def conditions(self, expr: ast.Node | None, scope: Scope) -> None:
+        self.predicates.update(dict.fromkeys(conditions(expr, scope, self.resolve)))
 
     # entry points
 
@@ -98,6 +115,7 @@ class Collector:
             self.from_item(node.larg, scope)
             self.from_item(node.rarg, scope)
             self.walk(node.quals, scope)
+            self.conditions(node.quals, scope)
             if node.alias is not None and node.alias.aliasname:
                 scope.names[node.alias.aliasname] = None
         elif isinstance(node, ast.RangeSubselect):
@@ -128,7 +146,9 @@ class Collector:
     # queries
 
     def select(self, node: ast.SelectStmt, parent: Scope) -> None:
-        scope = Scope(parent)
+        scope = self.level(Scope(parent))
+        if node.limitCount is not None:
+            self.limited[scope.level] = None
         self.with_clause(node.withClause, scope)
         if node.larg is not None or node.rarg is not None:  # UNION, INTERSECT, EXCEPT
             scope.has_from = True  # ORDER BY names output columns, not a relation's
@@ -142,6 +162,7 @@ class Collector:
             self.from_item(item, scope)
         self.walk(node.targetList, scope)
         self.walk(node.whereClause, scope)
+        self.conditions(node.whereClause, scope)
         self.walk(node.havingClause, scope)
         self.walk(node.windowClause, scope)
         self.walk(node.valuesLists, scope)
@@ -152,10 +173,12 @@ class Collector:
         scope.outputs = frozenset(t.name for t in node.targetList or () if isinstance(t, ast.ResTarget) and t.name)
         self.walk(node.groupClause, scope)
         self.walk(node.sortClause, scope)
+        for clause, items in (("group", node.groupClause), ("order", node.sortClause)):
+            self.sorts.update(dict.fromkeys(sort_keys(items, node.targetList, scope, self.resolve, clause)))
 
     def _target(self, node: ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt | ast.MergeStmt,
                 parent: Scope) -> tuple[Scope, str | None]:
-        scope = Scope(parent)
+        scope = self.level(Scope(parent))
         self.with_clause(node.withClause, scope)
         target = self.relation(node.relation, scope, into=self.writes) if node.relation is not None else None
         return scope, target
@@ -200,6 +223,7 @@ class Collector:
         if isinstance(node, ast.UpdateStmt):
             self._set(node.targetList, target, scope)
         self.walk(node.whereClause, scope)
+        self.conditions(node.whereClause, scope)
         self._returning(node, scope)
 
     def merge(self, node: ast.MergeStmt, parent: Scope) -> None:
@@ -233,33 +257,43 @@ class Collector:
 
     def column(self, node: ast.ColumnRef, scope: Scope) -> None:
         fields = node.fields or ()
-        if not fields:
-            return
-        last = fields[-1]
-        col = "*" if isinstance(last, ast.A_Star) else getattr(last, "sval", None)
-        if not col:
-            return
-        if len(fields) == 1:
-            if col in scope.variables:
-                return
+        if len(fields) == 1 and isinstance(fields[0], ast.A_Star):
             level: Scope | None = scope
             while level is not None and not level.has_from:
                 level = level.parent
-            if level is None or col in level.outputs:
-                return
-            if col == "*":
-                for rel in level.relations:
-                    self.cols_read[(rel, "*")] = None
-            elif level.single is not None:
-                self.cols_read[(level.single, col)] = None
+            for rel in level.relations if level is not None else ():
+                self.cols_read[(rel, "*")] = None
             return
+        found = self.resolve(node, scope)
+        if found is not None and found != VARIABLE:
+            self.cols_read[found] = None
+
+    @staticmethod
+    def resolve(node: ast.ColumnRef, scope: Scope) -> tuple[str, str] | None:
+        """The (relation, column) a column reference names; VARIABLE for a parameter or variable; None when
+        it resolves to no relation (an output name, a subquery's column, several relations)."""
+        fields = node.fields or ()
+        if not fields or (len(fields) == 1 and isinstance(fields[0], ast.A_Star)):
+            return None
+        last = fields[-1]
+        col = "*" if isinstance(last, ast.A_Star) else getattr(last, "sval", None)
+        if not col:
+            return None
+        if len(fields) == 1:
+            if col in scope.variables:
+                return VARIABLE
+            level: Scope | None = scope
+            while level is not None and not level.has_from:
+                level = level.parent
+            if level is None or col in level.outputs or level.single is None:
+                return None
+            return (level.single, col)
         quals = [getattr(f, "sval", None) for f in fields[:-1]]
         if any(q is None for q in quals) or len(quals) > 3:
-            return
+            return None
         key = quals[0] if len(quals) == 1 else f"{quals[-2]}.{quals[-1]}"
         found = scope.lookup(key or "")
-        if isinstance(found, str):
-            self.cols_read[(found, col)] = None
+        return (found, col) if isinstance(found, str) else None
 
     def call(self, node: ast.FuncCall, scope: Scope) -> None:
         self.functions[dotted(node.funcname)] = None
