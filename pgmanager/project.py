@@ -1,4 +1,5 @@
-"""Discover the project's SQL folders and read each file once into a :class:`SqlFile`.
+"""The project's SQL read once: :class:`Project`, each file a :class:`SqlFile`, and how files are read,
+checksummed and named. pgmanager.layouts.load_project fills a Project from the folders.
 
 Problems with a file (not UTF-8, unreadable, badly named) are collected as findings so that one
 bad file does not hide the others; callers decide whether they are fatal.
@@ -136,105 +137,6 @@ def version_problem(version: str) -> str | None:
     elif second > 59:
         bad = f"second {version[12:14]} (00-59)"
     return f"version {version} is not a valid UTC timestamp YYYYMMDDHHMMSS: {bad}" if bad else None
-
-
-def _sql_files(project: Project, directory: Path, rule: str) -> list[Path]:
-    """The ``*.sql`` files of a folder; one whose suffix is .sql in another case (.SQL) is a problem, not skipped."""
-    out = []
-    for path in sorted(directory.iterdir()):
-        if path.suffix.lower() != ".sql" or not path.is_file():
-            continue
-        if path.suffix != ".sql":
-            project.problems.append(_problem(
-                display_path(path, project.root),
-                f"suffix {path.suffix!r} is not lowercase: rename the file to {path.stem}.sql "
-                "(files are read only with a lowercase .sql suffix)", rule))
-            continue
-        out.append(path)
-    return out
-
-
-def _add(project: Project, result: SqlFile | Finding) -> SqlFile | None:
-    if isinstance(result, Finding):
-        project.problems.append(result)
-        return None
-    return result
-
-
-def _load_migrations(project: Project, mig_dir: Path) -> None:
-    """Our own layout: YYYYMMDDHHMMSS_name.sql and .rollback.sql beside it."""
-    root = project.root
-    if not mig_dir.is_dir():
-        project.missing_folders["migrations"] = mig_dir
-    else:
-        seen: dict[str, str] = {}
-        for path in _sql_files(project, mig_dir, "migration-name"):
-            m = MIGRATION_NAME.match(path.name)
-            if not m:
-                project.problems.append(
-                    _problem(
-                        display_path(path, root),
-                        "migration file name must be YYYYMMDDHHMMSS_name.sql (14-digit UTC timestamp)",
-                        "migration-name",
-                    )
-                )
-                continue
-            version, name = m.group("version"), m.group("name")
-            bad_version = version_problem(version)
-            if bad_version:
-                project.problems.append(_problem(display_path(path, root), bad_version, "migration-name"))
-                continue
-            if m.group("rollback"):
-                sql = _add(project, read_sql_file(path, root, FileKind.ROLLBACK, version, name))
-                if sql:
-                    project.rollbacks[version] = sql
-                continue
-            if version in seen:
-                project.problems.append(
-                    _problem(display_path(path, root), f"version {version} is used twice (also {seen[version]})",
-                             "migration-name")
-                )
-                continue
-            sql = _add(project, read_sql_file(path, root, FileKind.MIGRATION, version, name))
-            if sql:
-                seen[version] = sql.display
-                project.migrations.append(sql)
-        for version, rb in list(project.rollbacks.items()):
-            if version not in seen:
-                project.problems.append(_problem(rb.display, "rollback file has no migration", "migration-name"))
-                del project.rollbacks[version]
-
-
-def load_project(settings: Settings) -> Project:
-    """Read migrations, rollbacks, repeatables, the auth emulation and the seed.
-
-    The migrations folder is read in the project's layout (``layout``, else guessed): ours here, another
-    tool's by pgmanager.layouts."""
-    from . import layouts  # imported here: the layouts read files with this module's helpers
-
-    project = Project(settings=settings)
-    project.layout, mig_dir = layouts.resolve(settings)
-    if project.layout == "pgmanager":
-        _load_migrations(project, mig_dir)
-    elif not mig_dir.is_dir():
-        project.missing_folders["migrations"] = mig_dir
-    else:
-        layouts.read(project, project.layout, mig_dir)
-    root = settings.root
-    for folder, kind in ((settings.policies, FileKind.POLICY), (settings.views, FileKind.VIEW)):
-        directory = settings.path(folder)
-        if directory.is_dir():
-            for path in _sql_files(project, directory, "file-name"):
-                sql = _add(project, read_sql_file(path, root, kind))
-                if sql:
-                    project.repeatables.append(sql)
-    for attr, kind in (("auth_emulation", FileKind.AUTH_EMULATION), ("seed", FileKind.SEED)):
-        rel = getattr(settings, attr)
-        if rel:
-            path = settings.path(rel)
-            if path.is_file():
-                setattr(project, attr, _add(project, read_sql_file(path, root, kind)))
-    return project
 
 
 def inputs_checksum(files: list[SqlFile], *extra: str) -> str:

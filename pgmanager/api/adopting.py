@@ -21,12 +21,13 @@ from pglast.enums import ObjectType
 from .. import layouts
 from ..config import Settings
 from ..errors import ConfigError
-from ..layouts import flyway
+from ..layouts import flyway, load_project
 from ..migrate import adopt
 from ..migrate import history as _history
+from ..migrate import supabase
 from ..models import FileKind, HistoryRow, SqlFile
 from ..parse import SqlDocument, created_names, dotted, parse_file, rangevar_name
-from ..project import Project, display_path, load_project, version_problem
+from ..project import Project, display_path, version_problem
 from .inputs import require_clean
 
 
@@ -34,11 +35,18 @@ def _ours_started(rows: dict[str, HistoryRow]) -> bool:
     return any(r.kind == FileKind.MIGRATION for r in rows.values())
 
 
-def applied_rows(conn: psycopg.Connection, settings: Settings, project: Project) -> dict[str, HistoryRow]:
-    """Our history rows; before our first migration, with the rows adopted from the tool's history."""
+def _tool(project: Project, on_supabase: bool) -> str | None:
+    """Whose history says what is applied: on a Supabase target always the CLI's, read on every run (the CLI
+    may have applied more since); else the project's tool's, until our history holds a migration."""
+    return "supabase" if on_supabase else adopt.tool_of(project)
+
+
+def applied_rows(conn: psycopg.Connection, settings: Settings, project: Project,
+                 on_supabase: bool = False) -> dict[str, HistoryRow]:
+    """Our history rows, with the rows adopted from the tool's history (see _tool)."""
     rows = _history.read(conn, settings.history_schema)
-    tool = adopt.tool_of(project)
-    if tool is None or _ours_started(rows):
+    tool = _tool(project, on_supabase)
+    if tool is None or (_ours_started(rows) and not on_supabase):
         return rows
     foreign = adopt.read_foreign(conn, tool)
     if foreign is None:
@@ -47,24 +55,35 @@ def applied_rows(conn: psycopg.Connection, settings: Settings, project: Project)
 
 
 def take_over(conn: psycopg.Connection, settings: Settings, project: Project,
-              on_event: Callable[[str], None] | None = None) -> int:
-    """Seed our history from the tool's in one transaction (nothing runs); the number of rows seeded."""
+              on_event: Callable[[str], None] | None = None, on_supabase: bool = False) -> int:
+    """Seed our history from the tool's in one transaction (nothing runs); the number of rows seeded.
+
+    On a Supabase target the CLI's history also gets the rows it lacks for migrations we applied."""
     rows = _history.read(conn, settings.history_schema)
-    tool = adopt.tool_of(project)
-    if tool is None or _ours_started(rows):
+    tool = _tool(project, on_supabase)
+    if tool is None or (_ours_started(rows) and not on_supabase):
         return 0
     foreign = adopt.read_foreign(conn, tool)
-    if foreign is None:
+    new = [r for k, r in adopt.adopted_rows(project, foreign).items() if k not in rows] if foreign else []
+    recorded = {r.version for r in foreign.rows if r.version} if foreign else set()
+    backfill = supabase.backfill_sql(project, rows, recorded) if on_supabase else []
+    if not new and not backfill:
         return 0
-    new = [r for k, r in adopt.adopted_rows(project, foreign).items() if k not in rows]
-    if not new:
-        return 0
-    _history.ensure(conn, settings.history_schema)
+    if new:
+        _history.ensure(conn, settings.history_schema)
     with conn.transaction():
+        for stmt in supabase.ensure_sql() if backfill else []:
+            conn.execute(stmt)
         for row in new:
             conn.execute(_history.adopt_sql(settings.history_schema, row))
-    if on_event:
-        on_event(f"took over {len(new)} row(s) from {tool}'s history ({foreign.table}); nothing was re-run")
+        for stmt in backfill:
+            conn.execute(stmt)
+    if on_event and new:
+        on_event(f"took over {len(new)} row(s) from {tool}'s history ({foreign.table if foreign else tool}); "
+                 "nothing was re-run")
+    if on_event and backfill:
+        on_event(f"recorded {len(backfill)} migration(s) pgmanager had applied in the Supabase CLI's history "
+                 f"({supabase.SCHEMA}.{supabase.TABLE})")
     return len(new)
 
 
@@ -163,8 +182,8 @@ def import_project(tool: str, source_dir: Path, dest: Settings) -> list[Converte
     Nothing is written unless every file can be: a file that exists, or two that would have one name, stop
     it first. Each file's first line keeps the tool's version (and Flyway's checksum), so that a database
     that tool migrated is taken over by the converted project (see docs/commands/import.md)."""
-    if tool not in layouts.READERS:
-        raise ConfigError(f"unknown tool {tool!r}; choose one of {', '.join(layouts.READERS)}", where="--from")
+    if tool not in layouts.OTHER_TOOLS:
+        raise ConfigError(f"unknown tool {tool!r}; choose one of {', '.join(layouts.OTHER_TOOLS)}", where="--from")
     if not source_dir.is_dir():
         raise ConfigError(f"{source_dir} is not a folder", where="DIR")
     settings = Settings(root=source_dir.resolve(), layout=tool, auth_emulation=None, seed=None)

@@ -7,9 +7,10 @@ from typing import Any
 
 from ..config import Settings, load_settings
 from ..errors import ConfigError, InputError
+from ..layouts import load_project
 from ..models import FileKind, Finding
 from ..parse import parse_file
-from ..project import Project, load_project
+from ..project import Project
 
 
 def load(root: Path | None = None, **overrides: Any) -> tuple[Settings, Project]:

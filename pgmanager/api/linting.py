@@ -8,12 +8,13 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import ConfigError
+from ..layouts import load_project
 from ..lint import Fix, LintCache, LintConfig, Linter, LintOutcome, registry
 from ..lint._fix import apply_fixes
 from ..lint._style import StyleRunner
 from ..models import LintReport, RuleInfo, Severity
 from ..parse import parse_file
-from ..project import Project, checksum, load_project
+from ..project import Project, checksum
 
 CACHE_DIR = Path(".pgmanager") / "cache" / "lint"
 FIX_PASSES = 3

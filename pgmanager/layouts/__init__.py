@@ -1,7 +1,7 @@
-"""Other tools' migration folders: each read in that tool's own naming and ordering (docs/layouts.md).
+"""Reading a project from disk: the migrations folder in our layout or in another tool's own naming and
+ordering (docs/layouts.md), then the policy and view folders, the auth emulation and the seed.
 
-``[tool.pgmanager] layout`` names the tool; unset, :func:`guess` decides from the files. Our own layout
-(``pgmanager``) is read by pgmanager.project itself; this package reads the other five.
+``[tool.pgmanager] layout`` names the tool; unset, :func:`guess` decides from the files.
 """
 
 from __future__ import annotations
@@ -10,13 +10,19 @@ from pathlib import Path
 from types import ModuleType
 
 from ..config import Settings
+from ..models import FileKind
 from ..project import Project
-from . import dbmate, flyway, golang_migrate, supabase, yoyo
+from . import dbmate, flyway, golang_migrate, pgmanager, supabase, yoyo
+from ._common import read, sql_files
 from .guess import guess
 
-READERS: dict[str, ModuleType] = {"supabase": supabase, "yoyo": yoyo, "golang-migrate": golang_migrate,
-                                  "dbmate": dbmate, "flyway": flyway}
+READERS: dict[str, ModuleType] = {"pgmanager": pgmanager, "supabase": supabase, "yoyo": yoyo,
+                                  "golang-migrate": golang_migrate, "dbmate": dbmate, "flyway": flyway}
 """layout -> module with FOLDERS (default folders, first found wins), HISTORY (schema, table), read_folder."""
+
+
+OTHER_TOOLS = tuple(name for name in READERS if name != "pgmanager")
+"""The tools whose projects `import --from` converts and whose databases migrate takes over."""
 
 
 def resolve(settings: Settings) -> tuple[str, Path]:
@@ -29,7 +35,7 @@ def resolve(settings: Settings) -> tuple[str, Path]:
 
 def folder(settings: Settings, layout: str) -> Path:
     """The migrations folder: the ``migrations`` setting when given, else the tool's default that exists."""
-    if "migrations" in settings.model_fields_set or layout not in READERS:
+    if "migrations" in settings.model_fields_set or layout == "pgmanager":
         return settings.path(settings.migrations)
     names = list(READERS[layout].FOLDERS)
     if layout == "yoyo":
@@ -37,9 +43,26 @@ def folder(settings: Settings, layout: str) -> Path:
     return next((settings.path(n) for n in names if settings.path(n).is_dir()), settings.path(names[0]))
 
 
-def read(project: Project, layout: str, where: Path) -> None:
-    """Fill ``project``'s migrations, rollbacks (and Flyway's repeatables) from ``where``."""
-    READERS[layout].read_folder(project, where)
+def load_project(settings: Settings) -> Project:
+    """Read migrations (and rollbacks) in the project's layout, repeatables, the auth emulation and the seed."""
+    project = Project(settings=settings)
+    project.layout, mig_dir = resolve(settings)
+    if not mig_dir.is_dir():
+        project.missing_folders["migrations"] = mig_dir
+    else:
+        READERS[project.layout].read_folder(project, mig_dir)
+    for setting, kind in ((settings.policies, FileKind.POLICY), (settings.views, FileKind.VIEW)):
+        directory = settings.path(setting)
+        if directory.is_dir():
+            for path in sql_files(project, directory, rule="file-name"):
+                sql = read(project, path, kind, None, path.stem)
+                if sql:
+                    project.repeatables.append(sql)
+    for attr, kind in (("auth_emulation", FileKind.AUTH_EMULATION), ("seed", FileKind.SEED)):
+        rel = getattr(settings, attr)
+        if rel and settings.path(rel).is_file():
+            setattr(project, attr, read(project, settings.path(rel), kind, None, settings.path(rel).stem))
+    return project
 
 
-__all__ = ["READERS", "folder", "guess", "read", "resolve"]
+__all__ = ["OTHER_TOOLS", "READERS", "folder", "guess", "load_project", "resolve"]

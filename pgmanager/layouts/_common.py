@@ -18,7 +18,7 @@ def problem(project: Project, path: Path, message: str, rule: str = "migration-n
                                     file=display_path(path, project.root), line=line))
 
 
-def sql_files(project: Project, folder: Path, *, recursive: bool = False) -> list[Path]:
+def sql_files(project: Project, folder: Path, *, recursive: bool = False, rule: str = "migration-name") -> list[Path]:
     """The ``*.sql`` files of a folder in name order (a .SQL suffix is a problem, not skipped)."""
     found = sorted(p for p in (folder.rglob("*") if recursive else folder.iterdir()) if p.is_file())
     out = []
@@ -26,7 +26,8 @@ def sql_files(project: Project, folder: Path, *, recursive: bool = False) -> lis
         if path.suffix.lower() != ".sql":
             continue
         if path.suffix != ".sql":
-            problem(project, path, f"suffix {path.suffix!r} is not lowercase: rename the file to {path.stem}.sql")
+            problem(project, path, f"suffix {path.suffix!r} is not lowercase: rename the file to {path.stem}.sql "
+                    "(files are read only with a lowercase .sql suffix)", rule)
             continue
         out.append(path)
     return out

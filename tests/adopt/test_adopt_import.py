@@ -12,7 +12,8 @@ import pytest
 from _adopt_support import APPLY, PROJECTS, copy_project, status_json
 
 from pgmanager.config import load_settings
-from pgmanager.project import MIGRATION_NAME, load_project
+from pgmanager.layouts import load_project
+from pgmanager.project import MIGRATION_NAME
 
 DEST = '[tool.pgmanager]\nauth_emulation = ""\nseed = ""\n'
 WRITTEN = {  # our folders: Flyway's R__ files become a view and a policy file; the others stay migrations

@@ -9,9 +9,9 @@ from _adopt_support import PROJECTS, copy_project
 
 from pgmanager.config import load_settings
 from pgmanager.errors import ConfigError
-from pgmanager.layouts import flyway
+from pgmanager.layouts import flyway, load_project
 from pgmanager.models import FileKind
-from pgmanager.project import Project, load_project
+from pgmanager.project import Project
 
 EXPECTED = {
     "supabase": ["20240101000000", "20240102000000", "20240103000000"],

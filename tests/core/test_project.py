@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from pgmanager.config import load_settings
+from pgmanager.layouts import load_project
 from pgmanager.models import FileKind
-from pgmanager.project import checksum, load_project, normalize
+from pgmanager.project import checksum, normalize
 
 
 @pytest.mark.parametrize(

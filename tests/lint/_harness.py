@@ -7,11 +7,12 @@ import re
 from pathlib import Path
 
 from pgmanager.config import Settings
+from pgmanager.layouts import load_project
 from pgmanager.lint import Fix, Linter, LintOutcome, Rule
 from pgmanager.lint._fix import apply_fixes
 from pgmanager.models import FileKind, Finding, SqlFile
 from pgmanager.parse import SqlDocument, parse_file
-from pgmanager.project import Project, checksum, load_project
+from pgmanager.project import Project, checksum
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = Path(__file__).resolve().parent / "cases"

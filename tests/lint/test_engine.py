@@ -10,10 +10,10 @@ import pytest
 from pgmanager.api import linting
 from pgmanager.config import Settings, load_settings
 from pgmanager.errors import ConfigError
+from pgmanager.layouts import load_project
 from pgmanager.lint import LintConfig
 from pgmanager.lint.docs import main as docs_main
 from pgmanager.parse import parse_file
-from pgmanager.project import load_project
 from pgmanager.schema import apply_order, build_model
 
 from ._harness import ROOT, lint_text

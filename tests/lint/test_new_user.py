@@ -13,12 +13,13 @@ import pytest
 
 from pgmanager.api import linting
 from pgmanager.config import Settings, load_settings
+from pgmanager.layouts import load_project
 from pgmanager.lint import LintConfig
 from pgmanager.lint._config import RuleSettings
 from pgmanager.lint._style import StyleRunner
 from pgmanager.lint._text import one_line
 from pgmanager.models import FileKind, LintReport, SqlFile
-from pgmanager.project import checksum, load_project
+from pgmanager.project import checksum
 
 from ._harness import CASES, lint_text
 

@@ -20,9 +20,9 @@ from psycopg import sql
 
 from pgmanager.config import load_settings
 from pgmanager.errors import DatabaseError
+from pgmanager.layouts import load_project
 from pgmanager.migrate import history
 from pgmanager.migrate.session import connected, database_error
-from pgmanager.project import load_project
 
 RUNNERS = 8
 ROUNDS = 3

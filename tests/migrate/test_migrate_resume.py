@@ -21,9 +21,9 @@ from _migrate_support import MiniProject, history_keys, pgm, snapshot, spawn, wa
 from psycopg import sql
 
 from pgmanager.config import load_settings
+from pgmanager.layouts import load_project
 from pgmanager.migrate.plan import statement_checksum
 from pgmanager.parse import parse_file
-from pgmanager.project import load_project
 
 ROWS = 150_000
 SLOW = f"""create table public.big (id int not null, g int not null, h int not null);

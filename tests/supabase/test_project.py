@@ -17,7 +17,7 @@ from psycopg import sql
 
 from pgmanager.api.building import build_database, project_extensions, sandbox_extensions
 from pgmanager.config import load_settings
-from pgmanager.project import load_project
+from pgmanager.layouts import load_project
 from pgmanager.sandbox import EmbeddedProvider, LocalProvider, Sandbox, open_sandbox
 from pgmanager.sandbox._extensions import offered
 

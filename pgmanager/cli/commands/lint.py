@@ -10,8 +10,8 @@ import click
 from ... import __version__
 from ...api import linting
 from ...config import load_settings
+from ...layouts import load_project
 from ...models import LintReport, Severity
-from ...project import load_project
 from .. import _reporters as reporters
 from .._common import err, handle_errors, out, output_option, project_option
 
