@@ -16,28 +16,16 @@ from pglast import ast, visitors
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, ObjectType
 
+from ..models import LockMode
 from ..parse import Statement, default_verdict, dotted, rangevar_name
 from ..schema import retype_without_rewrite, type_name
-
-ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
-EXCLUSIVE = "EXCLUSIVE"
-SHARE_ROW_EXCLUSIVE = "SHARE ROW EXCLUSIVE"
-SHARE = "SHARE"
-SHARE_UPDATE_EXCLUSIVE = "SHARE UPDATE EXCLUSIVE"
-ROW_EXCLUSIVE = "ROW EXCLUSIVE"
-ROW_SHARE = "ROW SHARE"
-ACCESS_SHARE = "ACCESS SHARE"
-
-LOCK_MODES = (ACCESS_SHARE, ROW_SHARE, ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE, SHARE, SHARE_ROW_EXCLUSIVE,
-              EXCLUSIVE, ACCESS_EXCLUSIVE)
-"""Table lock modes, weakest first (LOCK TABLE's mode numbers 1..8 in this order)."""
 
 
 @dataclass(frozen=True)
 class LockInfo:
     """One lock a statement takes on one table."""
 
-    lock: str
+    lock: LockMode
     """PostgreSQL lock mode taken on ``table`` ("ACCESS EXCLUSIVE", "SHARE", ...); "" when none."""
     table: str | None
     """Schema-qualified name ("public.projects"); None when no table is involved."""
@@ -47,11 +35,6 @@ class LockInfo:
     """The whole table is read while the lock is held (validation, index build, SET NOT NULL ...)."""
     note: str = ""
     """Short human explanation."""
-
-
-def lock_rank(mode: str) -> int:
-    """0 for no lock, then 1 (ACCESS SHARE) .. 8 (ACCESS EXCLUSIVE): compare strengths."""
-    return LOCK_MODES.index(mode) + 1 if mode in LOCK_MODES else 0
 
 
 ColumnType = Callable[[str, str], str | None]
@@ -69,7 +52,7 @@ def statement_locks(stmt: Statement, column_type: ColumnType | None = None) -> l
 # ------------------------------------------------------------------ helpers
 
 
-def _info(lock: str, table: str | None, note: str, *, rewrites: bool = False, scans: bool = False) -> LockInfo:
+def _info(lock: LockMode, table: str | None, note: str, *, rewrites: bool = False, scans: bool = False) -> LockInfo:
     """``table`` "" (no name in the AST) is no table: None."""
     return LockInfo(lock=lock, table=table or None, rewrites=rewrites, scans=scans, note=note)
 
@@ -113,13 +96,14 @@ def _add_column(table: str | None, col: ast.ColumnDef) -> list[LockInfo]:
                 ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
             scans = True
         elif ctype == ConstrType.CONSTR_FOREIGN:
-            extra.append(_info(SHARE_ROW_EXCLUSIVE, rangevar_name(c.pktable), "referenced by the new foreign key"))
+            extra.append(_info(LockMode.SHARE_ROW_EXCLUSIVE, rangevar_name(c.pktable),
+                               "referenced by the new foreign key"))
         elif ctype == ConstrType.CONSTR_NOTNULL and not has_default:
             scans = True
     note = f"add column {col.colname}" + (f"; {why}" if why else "")
     if scans and not rewrites:
         note += "; existing rows are checked against the new constraint"
-    return [_info(ACCESS_EXCLUSIVE, table, note, rewrites=rewrites, scans=scans or rewrites), *extra]
+    return [_info(LockMode.ACCESS_EXCLUSIVE, table, note, rewrites=rewrites, scans=scans or rewrites), *extra]
 
 
 def _add_constraint(table: str | None, c: ast.Constraint) -> list[LockInfo]:
@@ -130,23 +114,25 @@ def _add_constraint(table: str | None, c: ast.Constraint) -> list[LockInfo]:
         note = f"add foreign key{name}" + (" NOT VALID: existing rows are not checked" if not_valid
                                             else ": every existing row is checked; add it NOT VALID and VALIDATE "
                                                  "later")
-        return [_info(SHARE_ROW_EXCLUSIVE, table, note, scans=not not_valid),
-                _info(SHARE_ROW_EXCLUSIVE, rangevar_name(c.pktable), f"referenced by foreign key{name}")]
+        return [_info(LockMode.SHARE_ROW_EXCLUSIVE, table, note, scans=not not_valid),
+                _info(LockMode.SHARE_ROW_EXCLUSIVE, rangevar_name(c.pktable), f"referenced by foreign key{name}")]
     if ctype == ConstrType.CONSTR_CHECK:
         note = f"add check{name}" + (" NOT VALID" if not_valid else ": every existing row is checked")
-        return [_info(ACCESS_EXCLUSIVE, table, note, scans=not not_valid)]
+        return [_info(LockMode.ACCESS_EXCLUSIVE, table, note, scans=not not_valid)]
     if ctype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
         kind = "primary key" if ctype == ConstrType.CONSTR_PRIMARY else "unique"
         if c.indexname:
-            return [_info(ACCESS_EXCLUSIVE, table, f"add {kind}{name} using an existing index")]
-        return [_info(ACCESS_EXCLUSIVE, table,
+            return [_info(LockMode.ACCESS_EXCLUSIVE, table, f"add {kind}{name} using an existing index")]
+        return [_info(LockMode.ACCESS_EXCLUSIVE, table,
                       f"add {kind}{name}: builds its index under the lock; build it CONCURRENTLY first and add "
                       "USING INDEX", scans=True)]
     if ctype == ConstrType.CONSTR_EXCLUSION:
-        return [_info(ACCESS_EXCLUSIVE, table, f"add exclusion constraint{name}: builds its index", scans=True)]
+        return [_info(LockMode.ACCESS_EXCLUSIVE, table, f"add exclusion constraint{name}: builds its index",
+                      scans=True)]
     if ctype == ConstrType.CONSTR_NOTNULL:
-        return [_info(ACCESS_EXCLUSIVE, table, f"add not null{name}: every existing row is checked", scans=True)]
-    return [_info(ACCESS_EXCLUSIVE, table, f"add constraint{name}")]
+        return [_info(LockMode.ACCESS_EXCLUSIVE, table, f"add not null{name}: every existing row is checked",
+                      scans=True)]
+    return [_info(LockMode.ACCESS_EXCLUSIVE, table, f"add constraint{name}")]
 
 
 # ------------------------------------------------------------------ ALTER TABLE
@@ -155,47 +141,47 @@ _SUE_RELOPTIONS = {"fillfactor", "toast_tuple_target", "parallel_workers", "vacu
                    "vacuum_index_cleanup", "log_autovacuum_min_duration"}
 
 # Subcommands that take less than ACCESS EXCLUSIVE and neither rewrite nor scan.
-_SIMPLE: dict[AT, tuple[str, str]] = {
-    AT.AT_SetStatistics: (SHARE_UPDATE_EXCLUSIVE, "set statistics target"),
-    AT.AT_SetOptions: (SHARE_UPDATE_EXCLUSIVE, "set column options"),
-    AT.AT_ResetOptions: (SHARE_UPDATE_EXCLUSIVE, "reset column options"),
-    AT.AT_ClusterOn: (SHARE_UPDATE_EXCLUSIVE, "cluster on index (marks it only)"),
-    AT.AT_DropCluster: (SHARE_UPDATE_EXCLUSIVE, "set without cluster"),
-    AT.AT_EnableTrig: (SHARE_ROW_EXCLUSIVE, "enable trigger"),
-    AT.AT_EnableAlwaysTrig: (SHARE_ROW_EXCLUSIVE, "enable always trigger"),
-    AT.AT_EnableReplicaTrig: (SHARE_ROW_EXCLUSIVE, "enable replica trigger"),
-    AT.AT_DisableTrig: (SHARE_ROW_EXCLUSIVE, "disable trigger"),
-    AT.AT_EnableTrigAll: (SHARE_ROW_EXCLUSIVE, "enable all triggers"),
-    AT.AT_DisableTrigAll: (SHARE_ROW_EXCLUSIVE, "disable all triggers"),
-    AT.AT_EnableTrigUser: (SHARE_ROW_EXCLUSIVE, "enable user triggers"),
-    AT.AT_DisableTrigUser: (SHARE_ROW_EXCLUSIVE, "disable user triggers"),
-    AT.AT_AlterConstraint: (ACCESS_EXCLUSIVE, "alter constraint deferrability"),
-    AT.AT_ColumnDefault: (ACCESS_EXCLUSIVE, "set or drop a column default (existing rows unchanged)"),
-    AT.AT_DropNotNull: (ACCESS_EXCLUSIVE, "drop not null"),
-    AT.AT_DropColumn: (ACCESS_EXCLUSIVE, "drop column (no rewrite: the column is hidden)"),
-    AT.AT_DropConstraint: (ACCESS_EXCLUSIVE, "drop constraint"),
-    AT.AT_ChangeOwner: (ACCESS_EXCLUSIVE, "change owner"),
-    AT.AT_EnableRowSecurity: (ACCESS_EXCLUSIVE, "enable row level security"),
-    AT.AT_DisableRowSecurity: (ACCESS_EXCLUSIVE, "disable row level security"),
-    AT.AT_ForceRowSecurity: (ACCESS_EXCLUSIVE, "force row level security"),
-    AT.AT_NoForceRowSecurity: (ACCESS_EXCLUSIVE, "no force row level security"),
-    AT.AT_ReplicaIdentity: (ACCESS_EXCLUSIVE, "set replica identity"),
-    AT.AT_AddIdentity: (ACCESS_EXCLUSIVE, "add identity to an existing column"),
-    AT.AT_SetIdentity: (ACCESS_EXCLUSIVE, "alter identity"),
-    AT.AT_DropIdentity: (ACCESS_EXCLUSIVE, "drop identity"),
-    AT.AT_SetStorage: (ACCESS_EXCLUSIVE, "set storage (applies to new rows)"),
-    AT.AT_SetCompression: (ACCESS_EXCLUSIVE, "set compression (applies to new rows)"),
-    AT.AT_DropExpression: (ACCESS_EXCLUSIVE, "drop generation expression"),
-    AT.AT_AddInherit: (ACCESS_EXCLUSIVE, "inherit"),
-    AT.AT_DropInherit: (ACCESS_EXCLUSIVE, "no inherit"),
-    AT.AT_AddOf: (ACCESS_EXCLUSIVE, "of type"),
-    AT.AT_DropOf: (ACCESS_EXCLUSIVE, "not of type"),
-    AT.AT_EnableRule: (ACCESS_EXCLUSIVE, "enable rule"),
-    AT.AT_EnableAlwaysRule: (ACCESS_EXCLUSIVE, "enable always rule"),
-    AT.AT_EnableReplicaRule: (ACCESS_EXCLUSIVE, "enable replica rule"),
-    AT.AT_DisableRule: (ACCESS_EXCLUSIVE, "disable rule"),
-    AT.AT_GenericOptions: (ACCESS_EXCLUSIVE, "foreign table options"),
-    AT.AT_AlterColumnGenericOptions: (ACCESS_EXCLUSIVE, "foreign column options"),
+_SIMPLE: dict[AT, tuple[LockMode, str]] = {
+    AT.AT_SetStatistics: (LockMode.SHARE_UPDATE_EXCLUSIVE, "set statistics target"),
+    AT.AT_SetOptions: (LockMode.SHARE_UPDATE_EXCLUSIVE, "set column options"),
+    AT.AT_ResetOptions: (LockMode.SHARE_UPDATE_EXCLUSIVE, "reset column options"),
+    AT.AT_ClusterOn: (LockMode.SHARE_UPDATE_EXCLUSIVE, "cluster on index (marks it only)"),
+    AT.AT_DropCluster: (LockMode.SHARE_UPDATE_EXCLUSIVE, "set without cluster"),
+    AT.AT_EnableTrig: (LockMode.SHARE_ROW_EXCLUSIVE, "enable trigger"),
+    AT.AT_EnableAlwaysTrig: (LockMode.SHARE_ROW_EXCLUSIVE, "enable always trigger"),
+    AT.AT_EnableReplicaTrig: (LockMode.SHARE_ROW_EXCLUSIVE, "enable replica trigger"),
+    AT.AT_DisableTrig: (LockMode.SHARE_ROW_EXCLUSIVE, "disable trigger"),
+    AT.AT_EnableTrigAll: (LockMode.SHARE_ROW_EXCLUSIVE, "enable all triggers"),
+    AT.AT_DisableTrigAll: (LockMode.SHARE_ROW_EXCLUSIVE, "disable all triggers"),
+    AT.AT_EnableTrigUser: (LockMode.SHARE_ROW_EXCLUSIVE, "enable user triggers"),
+    AT.AT_DisableTrigUser: (LockMode.SHARE_ROW_EXCLUSIVE, "disable user triggers"),
+    AT.AT_AlterConstraint: (LockMode.ACCESS_EXCLUSIVE, "alter constraint deferrability"),
+    AT.AT_ColumnDefault: (LockMode.ACCESS_EXCLUSIVE, "set or drop a column default (existing rows unchanged)"),
+    AT.AT_DropNotNull: (LockMode.ACCESS_EXCLUSIVE, "drop not null"),
+    AT.AT_DropColumn: (LockMode.ACCESS_EXCLUSIVE, "drop column (no rewrite: the column is hidden)"),
+    AT.AT_DropConstraint: (LockMode.ACCESS_EXCLUSIVE, "drop constraint"),
+    AT.AT_ChangeOwner: (LockMode.ACCESS_EXCLUSIVE, "change owner"),
+    AT.AT_EnableRowSecurity: (LockMode.ACCESS_EXCLUSIVE, "enable row level security"),
+    AT.AT_DisableRowSecurity: (LockMode.ACCESS_EXCLUSIVE, "disable row level security"),
+    AT.AT_ForceRowSecurity: (LockMode.ACCESS_EXCLUSIVE, "force row level security"),
+    AT.AT_NoForceRowSecurity: (LockMode.ACCESS_EXCLUSIVE, "no force row level security"),
+    AT.AT_ReplicaIdentity: (LockMode.ACCESS_EXCLUSIVE, "set replica identity"),
+    AT.AT_AddIdentity: (LockMode.ACCESS_EXCLUSIVE, "add identity to an existing column"),
+    AT.AT_SetIdentity: (LockMode.ACCESS_EXCLUSIVE, "alter identity"),
+    AT.AT_DropIdentity: (LockMode.ACCESS_EXCLUSIVE, "drop identity"),
+    AT.AT_SetStorage: (LockMode.ACCESS_EXCLUSIVE, "set storage (applies to new rows)"),
+    AT.AT_SetCompression: (LockMode.ACCESS_EXCLUSIVE, "set compression (applies to new rows)"),
+    AT.AT_DropExpression: (LockMode.ACCESS_EXCLUSIVE, "drop generation expression"),
+    AT.AT_AddInherit: (LockMode.ACCESS_EXCLUSIVE, "inherit"),
+    AT.AT_DropInherit: (LockMode.ACCESS_EXCLUSIVE, "no inherit"),
+    AT.AT_AddOf: (LockMode.ACCESS_EXCLUSIVE, "of type"),
+    AT.AT_DropOf: (LockMode.ACCESS_EXCLUSIVE, "not of type"),
+    AT.AT_EnableRule: (LockMode.ACCESS_EXCLUSIVE, "enable rule"),
+    AT.AT_EnableAlwaysRule: (LockMode.ACCESS_EXCLUSIVE, "enable always rule"),
+    AT.AT_EnableReplicaRule: (LockMode.ACCESS_EXCLUSIVE, "enable replica rule"),
+    AT.AT_DisableRule: (LockMode.ACCESS_EXCLUSIVE, "disable rule"),
+    AT.AT_GenericOptions: (LockMode.ACCESS_EXCLUSIVE, "foreign table options"),
+    AT.AT_AlterColumnGenericOptions: (LockMode.ACCESS_EXCLUSIVE, "foreign column options"),
 }
 
 # Subcommands that rewrite the whole table under ACCESS EXCLUSIVE.
@@ -215,12 +201,14 @@ def _alter_type(table: str | None, cmd: ast.AlterTableCmd, column_type: ColumnTy
     using = isinstance(cmd.def_, ast.ColumnDef) and cmd.def_.raw_default is not None
     old = column_type(table, col) if column_type is not None and table else None
     if old is not None and not using and retype_without_rewrite(old, new):
-        return _info(ACCESS_EXCLUSIVE, table, f"change type of {col} from {old} to {new}: no rewrite and no scan "
+        return _info(LockMode.ACCESS_EXCLUSIVE, table,
+                     f"change type of {col} from {old} to {new}: no rewrite and no scan "
                      "(PostgreSQL only changes the catalog)")
     was = f" from {old}" if old is not None else ""
     why = ("USING: every row is converted" if using else "not a change PostgreSQL makes in place" if old is not None
            else "rewrites the table and its indexes unless the change is binary-coercible (e.g. varchar(n) -> text)")
-    return _info(ACCESS_EXCLUSIVE, table, f"change type of {col}{was} to {new}: {why}", rewrites=True, scans=True)
+    return _info(LockMode.ACCESS_EXCLUSIVE, table, f"change type of {col}{was} to {new}: {why}", rewrites=True,
+                 scans=True)
 
 
 def _alter_cmd(table: str | None, cmd: ast.AlterTableCmd, objtype: ObjectType | None,
@@ -232,40 +220,42 @@ def _alter_cmd(table: str | None, cmd: ast.AlterTableCmd, objtype: ObjectType | 
     if sub in (AT.AT_AddConstraint, AT.AT_AddIndexConstraint) and isinstance(cmd.def_, ast.Constraint):
         return _add_constraint(table, cmd.def_)
     if sub == AT.AT_ValidateConstraint:
-        return [_info(SHARE_UPDATE_EXCLUSIVE, table,
+        return [_info(LockMode.SHARE_UPDATE_EXCLUSIVE, table,
                       f"validate constraint{col}: scans the table but lets reads and writes go on", scans=True)]
     if sub == AT.AT_SetNotNull:
-        return [_info(ACCESS_EXCLUSIVE, table,
+        return [_info(LockMode.ACCESS_EXCLUSIVE, table,
                       f"set not null on{col}: every row is checked (skipped when a valid CHECK (col IS NOT NULL) "
                       "exists)", scans=True)]
     if sub == AT.AT_AlterColumnType:
         return [_alter_type(table, cmd, column_type)]
     if sub in _REWRITES:
-        return [_info(ACCESS_EXCLUSIVE, table, _REWRITES[sub], rewrites=True, scans=True)]
+        return [_info(LockMode.ACCESS_EXCLUSIVE, table, _REWRITES[sub], rewrites=True, scans=True)]
     if sub in (AT.AT_SetRelOptions, AT.AT_ResetRelOptions, AT.AT_ReplaceRelOptions):
         names = {getattr(d, "defname", "") or "" for d in cmd.def_ or ()} if isinstance(cmd.def_, tuple) else set()
         light = all(n in _SUE_RELOPTIONS or n.startswith(("autovacuum_", "toast.autovacuum_")) for n in names)
-        return [_info(SHARE_UPDATE_EXCLUSIVE if names and light else ACCESS_EXCLUSIVE, table,
+        return [_info(LockMode.SHARE_UPDATE_EXCLUSIVE if names and light else LockMode.ACCESS_EXCLUSIVE, table,
                       "set storage parameters " + ", ".join(sorted(names)))]
     if sub == AT.AT_AttachPartition:
         part = rangevar_name(cmd.def_.name) if isinstance(cmd.def_, ast.PartitionCmd) else None
-        return [_info(SHARE_UPDATE_EXCLUSIVE, table, "attach partition"),
-                _info(ACCESS_EXCLUSIVE, part, "partition being attached: scanned to check the bound unless a "
+        return [_info(LockMode.SHARE_UPDATE_EXCLUSIVE, table, "attach partition"),
+                _info(LockMode.ACCESS_EXCLUSIVE, part, "partition being attached: scanned to check the bound unless a "
                       "matching CHECK constraint exists", scans=True)]
     if sub in (AT.AT_DetachPartition, AT.AT_DetachPartitionFinalize):
         concurrent = isinstance(cmd.def_, ast.PartitionCmd) and bool(cmd.def_.concurrent)
         part = rangevar_name(cmd.def_.name) if isinstance(cmd.def_, ast.PartitionCmd) else None
-        mode = SHARE_UPDATE_EXCLUSIVE if concurrent or sub == AT.AT_DetachPartitionFinalize else ACCESS_EXCLUSIVE
+        weak = concurrent or sub == AT.AT_DetachPartitionFinalize
+        mode = LockMode.SHARE_UPDATE_EXCLUSIVE if weak else LockMode.ACCESS_EXCLUSIVE
         return [_info(mode, table, "detach partition" + (" concurrently" if concurrent else "")),
-                _info(ACCESS_EXCLUSIVE if not concurrent else SHARE_UPDATE_EXCLUSIVE, part, "partition detached")]
+                _info(LockMode.ACCESS_EXCLUSIVE if not concurrent else LockMode.SHARE_UPDATE_EXCLUSIVE, part,
+                      "partition detached")]
     if sub == AT.AT_AddColumnToView:
-        return [_info(ACCESS_EXCLUSIVE, table, "add column to view")]
+        return [_info(LockMode.ACCESS_EXCLUSIVE, table, "add column to view")]
     if sub in _SIMPLE:
         mode, note = _SIMPLE[sub]
         if objtype == ObjectType.OBJECT_INDEX and sub in (AT.AT_SetStatistics,):
-            return [_info(SHARE_UPDATE_EXCLUSIVE, table, "set statistics on an index expression")]
+            return [_info(LockMode.SHARE_UPDATE_EXCLUSIVE, table, "set statistics on an index expression")]
         return [_info(mode, table, note + col)]
-    return [_info(ACCESS_EXCLUSIVE, table, f"alter table ({sub.name.removeprefix('AT_') if sub else '?'})")]
+    return [_info(LockMode.ACCESS_EXCLUSIVE, table, f"alter table ({sub.name.removeprefix('AT_') if sub else '?'})")]
 
 
 def _alter_table(node: ast.AlterTableStmt, column_type: ColumnType | None = None) -> list[LockInfo]:
@@ -273,8 +263,8 @@ def _alter_table(node: ast.AlterTableStmt, column_type: ColumnType | None = None
     if node.objtype == ObjectType.OBJECT_INDEX:
         subs = {c.subtype for c in node.cmds or () if isinstance(c, ast.AlterTableCmd)}
         if subs <= {AT.AT_SetRelOptions, AT.AT_ResetRelOptions, AT.AT_SetStatistics}:
-            return [_info(SHARE_UPDATE_EXCLUSIVE, table, "alter index options")]
-        return [_info(ACCESS_EXCLUSIVE, table, "alter index")]
+            return [_info(LockMode.SHARE_UPDATE_EXCLUSIVE, table, "alter index options")]
+        return [_info(LockMode.ACCESS_EXCLUSIVE, table, "alter index")]
     out: list[LockInfo] = []
     for cmd in node.cmds or ():
         if isinstance(cmd, ast.AlterTableCmd):
@@ -287,7 +277,7 @@ def _alter_table(node: ast.AlterTableStmt, column_type: ColumnType | None = None
 
 def _create_table(node: ast.CreateStmt) -> list[LockInfo]:
     table = rangevar_name(node.relation) or None
-    out = [_info(ACCESS_EXCLUSIVE, table, "new table: nobody else can see it yet")]
+    out = [_info(LockMode.ACCESS_EXCLUSIVE, table, "new table: nobody else can see it yet")]
     refs: list[ast.Constraint] = []
     for elt in node.tableElts or ():
         if isinstance(elt, ast.Constraint):
@@ -298,14 +288,15 @@ def _create_table(node: ast.CreateStmt) -> list[LockInfo]:
         if c.contype == ConstrType.CONSTR_FOREIGN and c.pktable is not None:
             ref = rangevar_name(c.pktable) or None
             if ref != table and all(i.table != ref for i in out):
-                out.append(_info(SHARE_ROW_EXCLUSIVE, ref, "referenced by a foreign key of the new table"))
+                out.append(_info(LockMode.SHARE_ROW_EXCLUSIVE, ref, "referenced by a foreign key of the new table"))
     if node.partbound is not None and node.inhRelations:
         parent = rangevar_name(node.inhRelations[0]) if isinstance(node.inhRelations[0], ast.RangeVar) else None
-        out.append(_info(ACCESS_EXCLUSIVE, parent, "new partition of this table"))
+        out.append(_info(LockMode.ACCESS_EXCLUSIVE, parent, "new partition of this table"))
     elif node.inhRelations:
         for parent_node in node.inhRelations:
             if isinstance(parent_node, ast.RangeVar):
-                out.append(_info(SHARE_UPDATE_EXCLUSIVE, rangevar_name(parent_node), "parent of the new table"))
+                out.append(_info(LockMode.SHARE_UPDATE_EXCLUSIVE, rangevar_name(parent_node),
+                                 "parent of the new table"))
     return out
 
 
@@ -313,10 +304,10 @@ def _index(node: ast.IndexStmt) -> list[LockInfo]:
     table = rangevar_name(node.relation)
     name = f" {node.idxname}" if node.idxname else ""
     if node.concurrent:
-        return [_info(SHARE_UPDATE_EXCLUSIVE, table,
+        return [_info(LockMode.SHARE_UPDATE_EXCLUSIVE, table,
                       f"create index{name} concurrently: reads and writes go on; must run outside a transaction",
                       scans=True)]
-    return [_info(SHARE, table, f"create index{name}: blocks writes for the whole build; use CONCURRENTLY",
+    return [_info(LockMode.SHARE, table, f"create index{name}: blocks writes for the whole build; use CONCURRENTLY",
                   scans=True)]
 
 
@@ -332,20 +323,22 @@ def _drop(node: ast.DropStmt) -> list[LockInfo]:
         for obj in node.objects or ():
             name = dotted(obj if isinstance(obj, tuple) else ())
             if node.concurrent:
-                out.append(_info(SHARE_UPDATE_EXCLUSIVE, name, "drop index concurrently: on the index and its "
+                out.append(_info(LockMode.SHARE_UPDATE_EXCLUSIVE, name, "drop index concurrently: on the index and its "
                                  "table; must run outside a transaction"))
             else:
-                out.append(_info(ACCESS_EXCLUSIVE, name, "drop index: on the index and its table; use CONCURRENTLY"))
+                out.append(_info(LockMode.ACCESS_EXCLUSIVE, name,
+                                 "drop index: on the index and its table; use CONCURRENTLY"))
         return out
     if rtype in _DROP_TABLE_LIKE:
         for obj in node.objects or ():
-            out.append(_info(ACCESS_EXCLUSIVE, dotted(obj if isinstance(obj, tuple) else ()),
+            out.append(_info(LockMode.ACCESS_EXCLUSIVE, dotted(obj if isinstance(obj, tuple) else ()),
                              f"drop {_DROP_TABLE_LIKE[rtype]}"))
         return out
     if rtype in (ObjectType.OBJECT_POLICY, ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_RULE):
         for obj in node.objects or ():
             parts = obj if isinstance(obj, tuple) else ()
-            out.append(_info(ACCESS_EXCLUSIVE, dotted(parts[:-1]), f"drop {rtype.name.removeprefix('OBJECT_').lower()}"
+            out.append(_info(LockMode.ACCESS_EXCLUSIVE, dotted(parts[:-1]),
+                             f"drop {rtype.name.removeprefix('OBJECT_').lower()}"
                              f" {getattr(parts[-1], 'sval', '')}" if parts else "drop"))
         return out
     return []
@@ -354,14 +347,14 @@ def _drop(node: ast.DropStmt) -> list[LockInfo]:
 def _rename(node: ast.RenameStmt) -> list[LockInfo]:
     rtype = node.renameType
     if rtype in (ObjectType.OBJECT_INDEX,):
-        return [_info(SHARE_UPDATE_EXCLUSIVE, rangevar_name(node.relation), f"rename index to {node.newname}")]
+        return [_info(LockMode.SHARE_UPDATE_EXCLUSIVE, rangevar_name(node.relation), f"rename index to {node.newname}")]
     if node.relation is not None:
         what = {ObjectType.OBJECT_COLUMN: f"rename column {node.subname}",
                 ObjectType.OBJECT_TABCONSTRAINT: f"rename constraint {node.subname}",
                 ObjectType.OBJECT_TRIGGER: f"rename trigger {node.subname}",
                 ObjectType.OBJECT_POLICY: f"rename policy {node.subname}"}.get(rtype or ObjectType.OBJECT_TABLE,
                                                                                 "rename")
-        return [_info(ACCESS_EXCLUSIVE, rangevar_name(node.relation),
+        return [_info(LockMode.ACCESS_EXCLUSIVE, rangevar_name(node.relation),
                       f"{what} to {node.newname}: queries and code using the old name break")]
     return []
 
@@ -371,11 +364,11 @@ def _vacuum(node: ast.VacuumStmt) -> list[LockInfo]:
     tables: list[str | None] = [rangevar_name(r.relation) for r in node.rels or ()
                                 if isinstance(r, ast.VacuumRelation)] or [None]
     if not node.is_vacuumcmd:
-        return [_info(SHARE_UPDATE_EXCLUSIVE, t, "analyze: samples the table") for t in tables]
+        return [_info(LockMode.SHARE_UPDATE_EXCLUSIVE, t, "analyze: samples the table") for t in tables]
     if "full" in opts:
-        return [_info(ACCESS_EXCLUSIVE, t, "vacuum full: rewrites the table; must run outside a transaction",
+        return [_info(LockMode.ACCESS_EXCLUSIVE, t, "vacuum full: rewrites the table; must run outside a transaction",
                       rewrites=True, scans=True) for t in tables]
-    return [_info(SHARE_UPDATE_EXCLUSIVE, t, "vacuum: reads and writes go on; must run outside a transaction",
+    return [_info(LockMode.SHARE_UPDATE_EXCLUSIVE, t, "vacuum: reads and writes go on; must run outside a transaction",
                   scans=True) for t in tables]
 
 
@@ -383,19 +376,21 @@ def _reindex(node: ast.ReindexStmt) -> list[LockInfo]:
     concurrent = any(getattr(p, "defname", None) == "concurrently" for p in node.params or ())
     target = rangevar_name(node.relation) if node.relation is not None else (node.name or None)
     if concurrent:
-        return [_info(SHARE_UPDATE_EXCLUSIVE, target, "reindex concurrently: must run outside a transaction",
+        return [_info(LockMode.SHARE_UPDATE_EXCLUSIVE, target, "reindex concurrently: must run outside a transaction",
                       scans=True)]
-    return [_info(SHARE, target, "reindex: blocks writes (and reads using the index) for the build; use CONCURRENTLY",
+    return [_info(LockMode.SHARE, target,
+                  "reindex: blocks writes (and reads using the index) for the build; use CONCURRENTLY",
                   scans=True)]
 
 
 def _dml_target(rel: ast.RangeVar | None, verb: str, where: ast.Node | None, has_where: bool) -> list[LockInfo]:
     whole = not has_where
     note = f"{verb}" + (": every row (no WHERE)" if whole and verb != "insert" else "")
-    return [_info(ROW_EXCLUSIVE, rangevar_name(rel), note, scans=whole and verb != "insert")]
+    return [_info(LockMode.ROW_EXCLUSIVE, rangevar_name(rel), note, scans=whole and verb != "insert")]
 
 
-_LOCK_TABLE_MODES = {i + 1: mode for i, mode in enumerate(LOCK_MODES)}
+_LOCK_TABLE_MODES = {mode.rank: mode for mode in LockMode if mode.rank}
+"""LOCK TABLE's mode numbers 1..8 in the AST."""
 
 
 def _select_tables(node: ast.Node) -> list[str]:
@@ -424,40 +419,41 @@ def _locks(node: ast.Node, column_type: ColumnType | None = None) -> list[LockIn
         case ast.ReindexStmt():
             return _reindex(node)
         case ast.CreatePolicyStmt(table=rv):
-            return [_info(ACCESS_EXCLUSIVE, rangevar_name(rv), f"create policy {node.policy_name}")]
+            return [_info(LockMode.ACCESS_EXCLUSIVE, rangevar_name(rv), f"create policy {node.policy_name}")]
         case ast.AlterPolicyStmt(table=rv):
-            return [_info(ACCESS_EXCLUSIVE, rangevar_name(rv), f"alter policy {node.policy_name}")]
+            return [_info(LockMode.ACCESS_EXCLUSIVE, rangevar_name(rv), f"alter policy {node.policy_name}")]
         case ast.ViewStmt(view=rv, replace=replace):
             if replace:
-                return [_info(ACCESS_EXCLUSIVE, rangevar_name(rv),
+                return [_info(LockMode.ACCESS_EXCLUSIVE, rangevar_name(rv),
                               "create or replace view: blocks queries on the view")]
-            return [_info(ACCESS_EXCLUSIVE, rangevar_name(rv), "new view: nobody else can see it yet")]
+            return [_info(LockMode.ACCESS_EXCLUSIVE, rangevar_name(rv), "new view: nobody else can see it yet")]
         case ast.CreateTableAsStmt(into=ast.IntoClause(rel=rv)):
-            return [_info(ACCESS_EXCLUSIVE, rangevar_name(rv), "new table from a query: nobody else can see it yet"),
-                    *(_info(ACCESS_SHARE, t, "read by the query", scans=True)
+            return [_info(LockMode.ACCESS_EXCLUSIVE, rangevar_name(rv),
+                          "new table from a query: nobody else can see it yet"),
+                    *(_info(LockMode.ACCESS_SHARE, t, "read by the query", scans=True)
                       for t in (_select_tables(node.query) if node.query else []) if t != rangevar_name(rv))]
         case ast.CreateTrigStmt(relation=rv):
-            return [_info(SHARE_ROW_EXCLUSIVE, rangevar_name(rv),
+            return [_info(LockMode.SHARE_ROW_EXCLUSIVE, rangevar_name(rv),
                           f"create trigger {node.trigname}: blocks writes briefly")]
         case ast.RuleStmt(relation=rv):
-            return [_info(ACCESS_EXCLUSIVE, rangevar_name(rv), f"create rule {node.rulename}")]
+            return [_info(LockMode.ACCESS_EXCLUSIVE, rangevar_name(rv), f"create rule {node.rulename}")]
         case ast.TruncateStmt():
-            return [_info(ACCESS_EXCLUSIVE, rangevar_name(rv), "truncate") for rv in node.relations or ()
+            return [_info(LockMode.ACCESS_EXCLUSIVE, rangevar_name(rv), "truncate") for rv in node.relations or ()
                     if isinstance(rv, ast.RangeVar)]
         case ast.VacuumStmt():
             return _vacuum(node)
         case ast.ClusterStmt(relation=rv):
-            return [_info(ACCESS_EXCLUSIVE, rangevar_name(rv), "cluster: rewrites the table in index order",
+            return [_info(LockMode.ACCESS_EXCLUSIVE, rangevar_name(rv), "cluster: rewrites the table in index order",
                           rewrites=True, scans=True)]
         case ast.RenameStmt():
             return _rename(node)
         case ast.RefreshMatViewStmt(relation=rv, concurrent=concurrent):
-            return [_info(EXCLUSIVE if concurrent else ACCESS_EXCLUSIVE, rangevar_name(rv),
+            return [_info(LockMode.EXCLUSIVE if concurrent else LockMode.ACCESS_EXCLUSIVE, rangevar_name(rv),
                           "refresh materialized view" + (" concurrently: reads go on" if concurrent
                                                          else ": blocks reads; use CONCURRENTLY"),
                           rewrites=not concurrent, scans=True)]
         case ast.LockStmt():
-            mode = _LOCK_TABLE_MODES.get(node.mode or 8, ACCESS_EXCLUSIVE)
+            mode = _LOCK_TABLE_MODES.get(node.mode or 8, LockMode.ACCESS_EXCLUSIVE)
             return [_info(mode, rangevar_name(rv), "explicit lock table") for rv in node.relations or ()
                     if isinstance(rv, ast.RangeVar)]
         case ast.InsertStmt(relation=rv):
@@ -467,20 +463,21 @@ def _locks(node: ast.Node, column_type: ColumnType | None = None) -> list[LockIn
         case ast.DeleteStmt(relation=rv, whereClause=where):
             return _dml_target(rv, "delete", where, where is not None)
         case ast.MergeStmt(relation=rv):
-            return [_info(ROW_EXCLUSIVE, rangevar_name(rv), "merge")]
+            return [_info(LockMode.ROW_EXCLUSIVE, rangevar_name(rv), "merge")]
         case ast.SelectStmt():
             if node.lockingClause:
-                return [_info(ROW_SHARE, t, "select ... for update/share") for t in _select_tables(node)]
-            return [_info(ACCESS_SHARE, t, "read") for t in _select_tables(node)]
+                return [_info(LockMode.ROW_SHARE, t, "select ... for update/share") for t in _select_tables(node)]
+            return [_info(LockMode.ACCESS_SHARE, t, "read") for t in _select_tables(node)]
         case ast.CommentStmt(objtype=objtype, object=obj):
             if objtype in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
-                return [_info(SHARE_UPDATE_EXCLUSIVE, dotted(obj if isinstance(obj, tuple) else ()), "comment")]
+                return [_info(LockMode.SHARE_UPDATE_EXCLUSIVE, dotted(obj if isinstance(obj, tuple) else ()),
+                              "comment")]
             if objtype == ObjectType.OBJECT_COLUMN and isinstance(obj, tuple):
-                return [_info(SHARE_UPDATE_EXCLUSIVE, dotted(obj[:-1]), "comment on column")]
+                return [_info(LockMode.SHARE_UPDATE_EXCLUSIVE, dotted(obj[:-1]), "comment on column")]
             return []
         case ast.GrantStmt(objtype=ObjectType.OBJECT_TABLE):
-            return [_info("", rangevar_name(rv), "grant/revoke: catalog only, no table lock")
+            return [_info(LockMode.NONE, rangevar_name(rv), "grant/revoke: catalog only, no table lock")
                     for rv in node.objects or () if isinstance(rv, ast.RangeVar)]
         case ast.DoStmt():
-            return [_info("", None, "DO block: the locks of its body are not analyzed")]
+            return [_info(LockMode.NONE, None, "DO block: the locks of its body are not analyzed")]
     return []

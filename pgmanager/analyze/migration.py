@@ -9,17 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..models import AnalyzedStatement, FileAnalysis, LockDetail, ObjectRef
+from ..models import AnalyzedStatement, FileAnalysis, LockDetail, LockMode, ObjectRef, Risk
 from ..parse import SqlDocument, Statement, created_names
 from ..schema import SchemaModel
-from .locks import (
-    ACCESS_EXCLUSIVE,
-    SHARE_UPDATE_EXCLUSIVE,
-    ColumnType,
-    LockInfo,
-    lock_rank,
-    statement_locks,
-)
+from .locks import ColumnType, LockInfo, statement_locks
 from .objects import statement_objects
 
 _SUMMARY_WIDTH = 80
@@ -66,13 +59,13 @@ def _risk(lock: LockInfo) -> tuple[int, str] | None:
     high: the table is rewritten, or scanned while writes wait; medium: a brief lock that still blocks
     (or queues behind) every query; low otherwise (SHARE UPDATE EXCLUSIVE lets reads and writes go on).
     """
-    rank = lock_rank(lock.lock)
+    rank = lock.lock.rank
     if lock.rewrites:
         return 2, f"{lock.table} is rewritten under {lock.lock}"
-    if lock.scans and rank > lock_rank(SHARE_UPDATE_EXCLUSIVE):
+    if lock.scans and rank > LockMode.SHARE_UPDATE_EXCLUSIVE.rank:
         return 2, f"{lock.table} is scanned under {lock.lock}, blocking writes for the whole scan"
-    if rank >= lock_rank("SHARE"):
-        blocks = "reads and writes" if lock.lock == ACCESS_EXCLUSIVE else "writes"
+    if rank >= LockMode.SHARE.rank:
+        blocks = "reads and writes" if lock.lock == LockMode.ACCESS_EXCLUSIVE else "writes"
         # a lock taken on a table because another one refers to it: say so (it is not the new table's risk)
         why = f" ({lock.note})" if lock.note.startswith("referenced by") else ""
         return 1, f"{lock.lock} on {lock.table}{why} blocks {blocks} while held; keep lock_timeout short"
@@ -113,7 +106,7 @@ def analyze_document(doc: SqlDocument, *, new_tables: set[str] | frozenset[str] 
     created: list[ObjectRef] = []
     altered: list[ObjectRef] = []
     dropped: list[ObjectRef] = []
-    strongest = ""
+    strongest = LockMode.NONE
     rewrites: list[str] = []
     scans: list[str] = []
     risk = 0
@@ -128,7 +121,7 @@ def analyze_document(doc: SqlDocument, *, new_tables: set[str] | frozenset[str] 
         for lock in locks:
             if not lock.table or not lock.lock or lock.table in fresh:
                 continue
-            if lock_rank(lock.lock) > lock_rank(strongest):
+            if lock.lock.rank > strongest.rank:
                 strongest = lock.lock
             if lock.rewrites and lock.table not in rewrites:
                 rewrites.append(lock.table)
@@ -152,5 +145,5 @@ def analyze_document(doc: SqlDocument, *, new_tables: set[str] | frozenset[str] 
         # "drop ... if exists" then "create" (a repeatable, a retried concurrent index) is a re-creation
         created=_unique(created), altered=[o for o in _unique(altered) if o not in made],
         dropped=[o for o in _unique(dropped) if o not in made],
-        strongest_lock=strongest, rewrites=rewrites, scans=scans, risk=("low", "medium", "high")[risk],
+        strongest_lock=strongest, rewrites=rewrites, scans=scans, risk=(Risk.LOW, Risk.MEDIUM, Risk.HIGH)[risk],
         risk_reasons=_reasons(reasons), statements=statements)

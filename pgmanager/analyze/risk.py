@@ -30,9 +30,8 @@ size (``total_bytes``, pg_total_relation_size); a scan reads the heap (``heap_by
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-from .locks import ACCESS_EXCLUSIVE, SHARE, lock_rank
+from ..models import LockMode, Risk
 
 MB = 1024 * 1024
 """A megabyte as PostgreSQL's pg_size_pretty counts it (1024 kB)."""
@@ -42,18 +41,6 @@ DEFAULT_RATE_MB_S = 100.0
 
 LEVEL_SECONDS = (1.0, 10.0, 60.0)
 """Upper bounds (exclusive) of low, medium and high for work under ACCESS EXCLUSIVE; beyond is critical."""
-
-
-class Risk(StrEnum):
-    NONE = "none"
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-    @property
-    def rank(self) -> int:
-        return list(Risk).index(self)
 
 
 @dataclass(frozen=True)
@@ -72,11 +59,11 @@ def level_for_seconds(seconds: float) -> Risk:
     return Risk.CRITICAL
 
 
-def lock_shift(lock: str) -> int:
+def lock_shift(lock: LockMode) -> int:
     """Levels below the ACCESS EXCLUSIVE ladder: 0 for it, 1 for locks that block writes only, 2 for weaker."""
-    if lock == ACCESS_EXCLUSIVE:
+    if lock == LockMode.ACCESS_EXCLUSIVE:
         return 0
-    return 1 if lock_rank(lock) >= lock_rank(SHARE) else 2
+    return 1 if LockMode(lock).rank >= LockMode.SHARE.rank else 2
 
 
 def size_text(n: int) -> str:
@@ -98,7 +85,7 @@ def seconds_text(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 
-def grade(lock: str, table: str | None, *, rewrites: bool, scans: bool, heap_bytes: int | None,
+def grade(lock: LockMode, table: str | None, *, rewrites: bool, scans: bool, heap_bytes: int | None,
           total_bytes: int | None, rate_mb_s: float, new: bool = False) -> Grade | None:
     """The risk of holding ``lock`` on ``table`` (``heap_bytes`` of heap, ``total_bytes`` with TOAST and
     indexes) while the statement rewrites or scans it, at ``rate_mb_s``; ``new``: created earlier in the plan.

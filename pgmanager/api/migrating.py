@@ -11,7 +11,7 @@ import psycopg
 
 from ..analyze.locks import LockInfo, statement_locks
 from ..analyze.migration import lock_detail, statement_summary
-from ..analyze.risk import DEFAULT_RATE_MB_S, Risk, grade
+from ..analyze.risk import DEFAULT_RATE_MB_S, grade
 from ..config import Settings
 from ..db import describe, redact
 from ..errors import PgmError, PlanError
@@ -39,6 +39,7 @@ from ..models import (
     Plan,
     PlanReport,
     RepairResult,
+    Risk,
     SqlFile,
     StatementDetail,
     StatusReport,

@@ -28,7 +28,7 @@ import psycopg
 from pglast import ast
 from psycopg import errors as pgerrors
 
-from ..analyze.locks import lock_rank, statement_locks
+from ..analyze.locks import statement_locks
 from ..config import Settings
 from ..db import error_line
 from ..errors import DatabaseError
@@ -89,7 +89,7 @@ def _wanted(stmt: Statement) -> str:
     locks = [i for i in statement_locks(stmt) if i.lock and i.table]
     if not locks:
         return "a lock"
-    top = max(locks, key=lambda i: lock_rank(i.lock))
+    top = max(locks, key=lambda i: i.lock.rank)
     return f"{top.lock} on {top.table}"
 
 

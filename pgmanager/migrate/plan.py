@@ -13,9 +13,9 @@ from functools import cache
 from pglast import ast
 from pglast.enums import ObjectType
 
-from ..analyze.locks import lock_rank, statement_locks
+from ..analyze.locks import statement_locks
 from ..errors import InputError, PlanError
-from ..models import Drift, FileKind, Finding, HistoryRow, Plan, SqlFile, Step, StepAction
+from ..models import Drift, FileKind, Finding, HistoryRow, LockMode, Plan, SqlFile, Step, StepAction
 from ..parse import SqlDocument, Statement, created_names, dotted, parse_file, statement_references, used_names
 from ..project import Project, checksum, normalize
 
@@ -116,11 +116,11 @@ def changed_names(doc: SqlDocument) -> set[str]:
         names |= created_names(stmt.node) | _dropped_functions(stmt.node)
         if isinstance(stmt.node, _SHAPE) and not (isinstance(stmt.node, ast.DropStmt)
                                                   and stmt.node.removeType == ObjectType.OBJECT_INDEX):
-            names |= {i.table for i in statement_locks(stmt) if i.table and lock_rank(i.lock) >= _DDL_RANK}
+            names |= {i.table for i in statement_locks(stmt) if i.table and i.lock.rank >= _DDL_RANK}
     return names
 
 
-_DDL_RANK = lock_rank("SHARE UPDATE EXCLUSIVE")
+_DDL_RANK = LockMode.SHARE_UPDATE_EXCLUSIVE.rank
 
 
 def statement_checksum(stmt: Statement) -> str:

@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from ._base import FileKind, Finding, Model
 
-__all__ = ["AnalyzeReport", "AnalyzedStatement", "DependencyEdge", "FileAnalysis", "LockDetail", "ObjectRef"]
+__all__ = ["AnalyzeReport", "AnalyzedStatement", "DependencyEdge", "FileAnalysis", "LockDetail", "LockMode",
+           "ObjectRef", "Risk"]
+
+
+class LockMode(StrEnum):
+    """PostgreSQL's table lock modes, weakest first (LOCK TABLE's modes 1..8 in this order); NONE: no table lock."""
+
+    NONE = ""
+    ACCESS_SHARE = "ACCESS SHARE"
+    ROW_SHARE = "ROW SHARE"
+    ROW_EXCLUSIVE = "ROW EXCLUSIVE"
+    SHARE_UPDATE_EXCLUSIVE = "SHARE UPDATE EXCLUSIVE"
+    SHARE = "SHARE"
+    SHARE_ROW_EXCLUSIVE = "SHARE ROW EXCLUSIVE"
+    EXCLUSIVE = "EXCLUSIVE"
+    ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
+
+    @property
+    def rank(self) -> int:
+        """0 for none, then 1 (ACCESS SHARE) .. 8 (ACCESS EXCLUSIVE): compare strengths."""
+        return list(LockMode).index(self)
+
+
+class Risk(StrEnum):
+    """How risky a lock is on the target (pgmanager.analyze.risk), weakest first; files are low..high."""
+
+    NONE = "none"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Risk).index(self)
 
 
 class LockDetail(Model):
@@ -16,7 +51,7 @@ class LockDetail(Model):
     table is on the target and how risky the lock is (pgmanager.analyze.risk). The live fields are left out
     of the JSON when unknown (offline, analyze, a table not on the target)."""
 
-    lock: str = Field(description="PostgreSQL lock mode, '' when none")
+    lock: LockMode = Field(description="PostgreSQL lock mode, '' when none")
     table: str | None = None
     rewrites: bool = False
     scans: bool = False
@@ -24,7 +59,7 @@ class LockDetail(Model):
     rows: int | None = Field(default=None, description="estimated rows of the table on the target")
     bytes: int | None = Field(default=None, description="the table's heap on the target (pg_relation_size)")
     total_bytes: int | None = Field(default=None, description="with TOAST and indexes (pg_total_relation_size)")
-    risk: Literal["none", "low", "medium", "high", "critical"] | None = Field(
+    risk: Risk | None = Field(
         default=None, description="by lock mode and the work done under it (pgmanager.analyze.risk)")
     risk_reason: str | None = None
     estimate_s: float | None = Field(default=None, description="estimated seconds of the rewrite or scan")
@@ -79,7 +114,7 @@ class FileAnalysis(Model):
                                                          "existed before the file")
     rewrites: list[str] = Field(default=[], description="existing tables rewritten")
     scans: list[str] = Field(default=[], description="existing tables scanned under a lock")
-    risk: str = Field(default="low", description="low | medium | high, from the locks on existing tables")
+    risk: Risk = Field(default=Risk.LOW, description="low | medium | high, from the locks on existing tables")
     risk_reasons: list[str] = []
     statements: list[AnalyzedStatement] = []
     error: Finding | None = Field(default=None, description="set when the file does not parse")

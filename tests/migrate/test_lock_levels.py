@@ -15,17 +15,17 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pgmanager.analyze.locks import LOCK_MODES, LockInfo, lock_rank, statement_locks
-from pgmanager.models import FileKind, SqlFile
+from pgmanager.analyze.locks import LockInfo, statement_locks
+from pgmanager.models import FileKind, LockMode, SqlFile
 from pgmanager.parse import Statement, parse_file
 from pgmanager.project import checksum
 
 FIXTURES = Path(__file__).parent / "fixtures"
 _EXPECT = re.compile(r"^--\s*lock:\s*(?P<body>.+?)\s*$", re.MULTILINE)
-_MODES = "|".join(m.replace(" ", r"\s") for m in sorted(LOCK_MODES, key=len, reverse=True))
+_MODES = "|".join(m.replace(" ", r"\s") for m in sorted([m.value for m in LockMode if m], key=len, reverse=True))
 _LINE = re.compile(rf"^(?P<mode>{_MODES}|none)\s+(?P<table>\S+)(?P<flags>(\s+(rewrites|scans))*)$")
 # pg_locks spells modes in CamelCase.
-_PG_MODE = {m.title().replace(" ", "") + "Lock": m for m in LOCK_MODES}
+_PG_MODE = {m.title().replace(" ", "") + "Lock": m for m in LockMode if m}
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,8 @@ def test_fixture_covers_the_contract() -> None:
                    "ViewStmt", "CreateTrigStmt", "TruncateStmt", "VacuumStmt", "RenameStmt", "InsertStmt",
                    "GrantStmt", "CommentStmt"):
         assert needed in kinds
-    assert lock_rank("ACCESS EXCLUSIVE") > lock_rank("SHARE") > lock_rank("ROW EXCLUSIVE") > lock_rank("") == 0
+    assert LockMode("ACCESS EXCLUSIVE").rank > LockMode("SHARE").rank > LockMode("ROW EXCLUSIVE").rank > 0
+    assert LockMode("").rank == 0 and [m.rank for m in LockMode] == list(range(9))
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +114,7 @@ VERIFIED = [c for c in CASES if c.verify and any(t for _, t, _, _ in c.expected)
 def test_lock_matches_postgres(case: Case, lock_db: str) -> None:
     strongest: dict[str, str] = {}
     for mode, table, _, _ in case.expected:
-        if table and lock_rank(mode) >= lock_rank(strongest.get(table, "")):
+        if table and LockMode(mode).rank >= LockMode(strongest.get(table, "")).rank:
             strongest[table] = mode
     with psycopg.connect(lock_db) as conn:
         oids = {t: conn.execute("select to_regclass(%s)::oid", [t]).fetchone()[0] for t in strongest}
@@ -125,6 +126,6 @@ def test_lock_matches_postgres(case: Case, lock_db: str) -> None:
         for t, oid in oids.items():
             rows = conn.execute("select mode from pg_locks where pid = pg_backend_pid() and locktype = 'relation' "
                                 "and relation = %s and granted", [oid]).fetchall()
-            held[t] = max((_PG_MODE[r[0]] for r in rows), key=lock_rank, default="")
+            held[t] = max((_PG_MODE[r[0]] for r in rows), key=lambda m: m.rank, default="")
         conn.rollback()
     assert held == strongest
