@@ -9,7 +9,8 @@ from ._fuzz import WorldData, check_world, fuzz, worlds
 from ._identity import BYPASS_EXPECTED, Identity, RlsBypassError, act_as, as_user, switch_identity
 from ._matrix import MatrixResult, coverage_matrix
 from ._mutate import Mutant, apply_mutant, mutants
-from ._spec import Case, Expect, Oracle, SpecSuite, World, load_specs
+from ._spec import load_specs
+from ._spec_model import Case, Expect, Oracle, SpecSuite, World
 from ._strangers import StrangerResult, stranger_leaks
 from ._tap import parse_tap, pgtap_available, run_tap_file, tap_files
 from ._world import SynthWorld, owner_query, synthesise

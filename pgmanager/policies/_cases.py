@@ -20,7 +20,7 @@ import psycopg
 from ..db import error_line
 from ..models import CaseResult
 from ._identity import RlsBypassError, act_as, switch_identity
-from ._spec import Case, Expect
+from ._spec_model import Case, Expect
 
 FreshConn = Callable[[], psycopg.Connection]
 

@@ -22,7 +22,7 @@ from ..models import FuzzResult
 from ._catalog import Relation, relation
 from ._identity import Identity, RlsBypassError, act_as
 from ._matrix import _key_expr, viewer_relation
-from ._spec import Oracle, World
+from ._spec_model import Oracle, World
 
 _NS = uuid.UUID("5b0c6f1e-52a7-4c41-9d0f-2f6a3c1e9a10")
 

@@ -32,7 +32,7 @@ from ._catalog import (
     relations,
 )
 from ._identity import Identity, RlsBypassError, act_as
-from ._spec import SpecSuite
+from ._spec_model import SpecSuite
 
 COMMANDS = tuple(COMMAND_CHAR)
 

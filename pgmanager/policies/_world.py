@@ -33,7 +33,7 @@ from ..catalog import (
 from ..db import error_line
 from ..errors import ConfigError
 from ._identity import Identity
-from ._spec import SpecSuite
+from ._spec_model import SpecSuite
 
 WORLD_USERS = 3
 ROWS_PER_USER = 2
