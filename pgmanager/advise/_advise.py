@@ -46,12 +46,16 @@ def schemas_of(statements: list[Statement]) -> list[str]:
 
 
 def advise_database(conn: psycopg.Connection, queries: list[Query], whatif: WhatIf, *, budget_bytes: int | None,
-                    samples: int, seed: int, generic: bool, on_progress: ProgressFn | None = None) -> Advice:
-    """Everything up to the choice, on ``conn`` (hypothetical indexes, or real ones where ``whatif`` is Real)."""
+                    samples: int, seed: int, generic: bool, on_progress: ProgressFn | None = None,
+                    weights: dict[str, float] | None = None) -> Advice:
+    """Everything up to the choice, on ``conn`` (hypothetical indexes, or real ones where ``whatif`` is Real);
+    ``weights``: per query name, how much it counts (default 1)."""
     catalog = read_catalog(conn)
     if on_progress:
         on_progress("reading the workload", 0, 3)
     statements = prepare(conn, queries, catalog, samples=samples, seed=seed, generic=generic)
+    for stmt in statements:
+        stmt.weight = (weights or {}).get(stmt.name, 1.0)
     existing = read_indexes(conn, schemas_of(statements))
     forms = [f for f in (ix.as_candidate() for ix in existing) if f is not None]
     every = list(dict.fromkeys(c for s in statements for c in s.candidates))

@@ -131,6 +131,10 @@ class Evaluator:
                 self.made[cand] = made = self.whatif.add(cand)
                 self.sizes[cand] = made.size_bytes
 
+    def realize(self, config: Config) -> None:
+        """Make exactly ``config`` exist (for a Real what-if: the indexes built, so that queries can be timed)."""
+        self._sync(config)
+
     def plans(self, config: Config) -> list[Plan]:
         out = []
         synced = False

@@ -3,9 +3,11 @@
 Greedy, by weighted cost reduction per byte: each round tries every remaining candidate, and every
 chosen index extended by one more column (Extend, Kossmann et al., VLDB 2020), and takes the best
 ratio that fits the budget, reduces the workload's objective (reads plus writes' index maintenance)
-and makes some statement at least ``MIN_GAIN`` cheaper. Afterwards an index that another chosen
-index covers is dropped when that costs the workload nothing measurable, and so is an index the
-planner uses in no statement's plan: nothing unused is ever recommended.
+and makes some statement at least ``MIN_GAIN`` cheaper. Under a budget the greedy also runs by cost
+reduction alone (the better of the two is kept), then one swap pass leaves each chosen index out and
+refills the budget. Afterwards an index that another chosen index covers is dropped when that costs
+the workload nothing measurable, and so is an index the planner uses in no statement's plan: nothing
+unused is ever recommended.
 """
 
 from __future__ import annotations
@@ -51,14 +53,46 @@ def column_pool(candidates: Iterable[Candidate]) -> dict[str, list[Key]]:
 
 def greedy(ev: Evaluator, candidates: list[Candidate], budget_bytes: int | None,
            on_round: Callable[[int], None] | None = None) -> Choice:
-    chosen: Config = frozenset()
+    """The greedy choice by benefit per byte; under a budget also the greedy choice by benefit alone, and the
+    better of the two (per byte alone can fill a budget with small indexes and leave no room for the one
+    that matters most: the knapsack's classic trap)."""
+    best = _greedy(ev, candidates, budget_bytes, on_round, per_byte=True)
+    if budget_bytes is None:
+        return best
+    other = _greedy(ev, candidates, budget_bytes, on_round, per_byte=False)
+    if other.objective < best.objective:
+        best = Choice(other.config, other.objective, [*other.rounds, "(greedy by benefit, not per byte: better "
+                                                                     "within the budget)"])
+    return _swap(ev, candidates, budget_bytes, best, on_round)
+
+
+def _swap(ev: Evaluator, candidates: list[Candidate], budget_bytes: int, best: Choice,
+          on_round: Callable[[int], None] | None) -> Choice:
+    """Under a budget, one pass of: each chosen index left out, the budget it frees filled greedily again
+    (without it); kept when the workload gets cheaper. This finds, say, two small indexes that do better
+    than one wide one the greedy took first."""
+    for out in sorted(best.config):
+        start = best.config - {out}
+        refill = _greedy(ev, [c for c in candidates if c != out], budget_bytes, on_round, per_byte=True,
+                         start=start, banned=frozenset({out}))
+        if refill.objective < best.objective * (1 - NEGLIGIBLE / 10):
+            best = Choice(refill.config, refill.objective,
+                          [*best.rounds, f"swap {out.describe()} out: {', '.join(refill.rounds) or 'nothing'}"])
+    return best
+
+
+def _greedy(ev: Evaluator, candidates: list[Candidate], budget_bytes: int | None,
+            on_round: Callable[[int], None] | None, *, per_byte: bool, start: Config = frozenset(),
+            banned: Config = frozenset()) -> Choice:
+    chosen: Config = start
     current = ev.objective(chosen)
     pool = column_pool(candidates)
     rounds: list[str] = []
     while True:
         options: list[tuple[Candidate, Candidate | None]] = [(c, None) for c in candidates if c not in chosen]
         for old in chosen:
-            options.extend((ext, old) for ext in extensions(old, pool.get(old.table, [])) if ext not in chosen)
+            options.extend((ext, old) for ext in extensions(old, pool.get(old.table, []))
+                           if ext not in chosen and ext not in banned)
         best: tuple[float, Config, str] | None = None
         for cand, replaced in options:
             config = (chosen - {replaced}) | {cand} if replaced is not None else chosen | {cand}
@@ -69,7 +103,7 @@ def greedy(ev: Evaluator, candidates: list[Candidate], budget_bytes: int | None,
             benefit = current - value
             if benefit <= 0 or _gains(ev, chosen, config) < MIN_GAIN:
                 continue
-            ratio = benefit / max(added, 8192)
+            ratio = benefit / max(added, 8192) if per_byte else benefit
             if best is None or ratio > best[0]:
                 what = f"extend {replaced.describe()} to {cand.describe()}" if replaced else f"add {cand.describe()}"
                 best = (ratio, frozenset(config), f"{what}: cost {current:,.0f} -> {value:,.0f}")

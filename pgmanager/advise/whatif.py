@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import psycopg
 from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
@@ -19,6 +19,7 @@ from psycopg import sql
 from ..db import error_line
 from ..errors import DatabaseError
 from .candidates import Candidate
+from .sizes import built_size
 
 MAX_NAME = 63
 _PLAIN = re.compile(r"[a-z_][a-z0-9_$]*")
@@ -100,6 +101,17 @@ class Hypo(WhatIf):
         self.conn = conn
 
     def add(self, cand: Candidate) -> Made:
+        """The hypothetical index, sized as it will be built (``sizes.built_size``: hypopg's estimate ignores
+        deduplication and overstates what CREATE INDEX builds)."""
+        made = self._create(cand)
+        share = 1.0
+        if cand.where:  # the rows the predicate keeps, as hypopg sees them
+            full = self._create(replace(cand, where=()))
+            share = made.size_bytes / full.size_bytes if full.size_bytes else 1.0
+            self.remove(full)
+        return replace(made, size_bytes=built_size(self.conn, cand, made.size_bytes, share))
+
+    def _create(self, cand: Candidate) -> Made:
         statement = index_sql(cand, None).as_string(self.conn)
         try:
             row = self.conn.execute("select indexrelid, indexname, hypopg_relation_size(indexrelid) "

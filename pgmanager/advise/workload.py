@@ -157,7 +157,7 @@ def prepare(conn: psycopg.Connection, queries: list[Query], catalog: dict[str, T
         for r in found:
             stmt.tables.update(t for t in (*r.reads, *r.writes) if t in catalog)
             stmt.candidates.extend(c for c in candidates(r) if c not in stmt.candidates)
-        missing = [t for r in found for t in (*r.reads, *r.writes) if t not in catalog and not _is_relation(conn, t)]
+        missing = [t for r in found for t in (*r.reads, *r.writes) if t not in catalog and not is_relation(conn, t)]
         if missing:
             raise ConfigError(f"table {missing[0]} does not exist (query {query.name})", where=stmt.where)
         stmt.candidates = [c for c in stmt.candidates if _indexable(c, catalog)]
@@ -166,7 +166,7 @@ def prepare(conn: psycopg.Connection, queries: list[Query], catalog: dict[str, T
     return out
 
 
-def _is_relation(conn: psycopg.Connection, name: str) -> bool:
+def is_relation(conn: psycopg.Connection, name: str) -> bool:
     schema, _, rel = name.partition(".")
     return conn.execute("select 1 from pg_catalog.pg_class as c join pg_catalog.pg_namespace as n "
                         "on n.oid = c.relnamespace where n.nspname = %s and c.relname = %s",

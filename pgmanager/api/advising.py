@@ -35,7 +35,9 @@ from ..advise import (
 )
 from ..advise.migration import write as write_migration
 from ..advise.proof import prove
+from ..advise.stat_statements import TOP, top_statements
 from ..bench import PROFILE_NAME, Generated, Query, load_profile
+from ..catalog import read_catalog
 from ..config import Settings
 from ..db import connect, describe, error_line, parse_dsn, with_dbname
 from ..errors import ConfigError, DatabaseError
@@ -129,19 +131,37 @@ def _check(budget_mb: float | None, samples: int, scale: float | None, what_if: 
         raise ConfigError("--what-if real builds indexes: not on a live target (advise on the sandbox)", where="--dsn")
 
 
+def _check_stat_statements(dsn: str | None, query: str | None, query_file: Path | None,
+                           params: dict[str, Any] | None, top: int) -> None:
+    if dsn is None:
+        raise ConfigError("reads a live database's pg_stat_statements: give --dsn", where="--from-stat-statements")
+    if query is not None or query_file is not None or params:
+        raise ConfigError("the workload comes from pg_stat_statements: no --query, --query-file or --param",
+                          where="--from-stat-statements")
+    if top < 1:
+        raise ConfigError(f"must be at least 1, got {top}", where="--top")
+
+
 def advise(settings: Settings, project: Project, *, query: str | None = None, query_file: Path | None = None,
            params: dict[str, Any] | None = None, budget_mb: float | None = None, scale: float | None = None,
            seed: int = 1, samples: int = 3, generic: bool = False, drop: bool = False, proof: bool = True,
            proof_iterations: int = 50, dsn: str | None = None, what_if: str = "auto",
            migration: bool = False, migration_name: str = "advise_indexes", sandbox: str | None = None,
-           sandbox_dsn: str | None = None, keep: bool = False, on_progress: ProgressFn | None = None) -> AdviseReport:
+           sandbox_dsn: str | None = None, keep: bool = False, on_progress: ProgressFn | None = None,
+           from_stat_statements: bool = False, top: int = TOP) -> AdviseReport:
     """Recommend indexes for the workload (or one query) under ``budget_mb``; prove them unless ``proof`` is off.
+
+    ``from_stat_statements``: the workload is the ``top`` busiest statements of the live ``dsn``'s
+    pg_stat_statements, weighted by calls x mean time, planned generically.
 
     Raises ConfigError for bad options and input (a query that does not parse, an unknown table),
     DatabaseError when the database fails or hypopg is required and missing."""
     _check(budget_mb, samples, scale, what_if, dsn, drop, proof_iterations)
+    if from_stat_statements:
+        _check_stat_statements(dsn, query, query_file, params, top)
     t0 = time.perf_counter()
-    queries = _queries(settings, query, query_file, params or {})
+    queries = [] if from_stat_statements else _queries(settings, query, query_file, params or {})
+    weights: dict[str, float] | None = None
     budget = int(budget_mb * 1024 * 1024) if budget_mb is not None else None
     notes: list[str] = []
     timings: dict[str, float] = {}
@@ -169,11 +189,17 @@ def advise(settings: Settings, project: Project, *, query: str | None = None, qu
         else:
             target = describe(dsn)
             conn = stack.enter_context(connect(dsn))
+            if from_stat_statements:
+                found = top_statements(conn, read_catalog(conn), top)
+                queries, weights = found.queries, found.weights
+                notes.append(f"the {len(queries)} busiest statement(s) of pg_stat_statements, weighted by calls x "
+                             "mean time, planned generically")
+                notes.extend(found.skipped)
             whatif = _whatif(conn, what_if, False, notes)
             stack.callback(_end_transaction, conn)
         t = time.perf_counter()
         advice = advise_database(conn, queries, whatif, budget_bytes=budget, samples=samples, seed=seed,
-                                 generic=generic, on_progress=on_progress)
+                                 generic=generic, on_progress=on_progress, weights=weights)
         timings["advise"] = _ms(t)
         recs = recommendations(advice, conn)
         parts = summary(advice)

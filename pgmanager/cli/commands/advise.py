@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import click
 
-from ...api.advising import WHAT_IF, advise
+from ...api.advising import TOP, WHAT_IF, advise
 from ...errors import ConfigError
 from ...models import AdviseReport
 from .._common import emit_json, err, format_option, handle_errors, load, out, progress, project_option, sandbox_options
@@ -95,6 +95,10 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--proof-iterations", type=int, default=50, show_default=True,
               help="Requests per query before and after, in the proof.")
 @click.option("--dsn", default=None, help="Advise on a live database (writes nothing there).")
+@click.option("--from-stat-statements", "from_stat_statements", is_flag=True,
+              help="With --dsn: the workload is the database's busiest pg_stat_statements entries (calls x mean).")
+@click.option("--top", type=int, default=TOP, show_default=True,
+              help="How many statements --from-stat-statements takes.")
 @click.option("--write-migration", "migration", is_flag=True,
               help="Write the recommended indexes as a migration into the migrations folder.")
 @click.option("--migration-name", default="advise_indexes", show_default=True, help="The migration's name.")
@@ -102,12 +106,14 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
 def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | None, keep: bool, fmt: str,
             query: str | None, query_file: Path | None, params: tuple[str, ...], workload: Path | None,
             budget_mb: float | None, scale: float | None, seed: int, samples: int, generic: bool, drop: bool,
-            what_if: str, no_proof: bool, proof_iterations: int, dsn: str | None, migration: bool,
-            migration_name: str) -> None:
+            what_if: str, no_proof: bool, proof_iterations: int, dsn: str | None, from_stat_statements: bool,
+            top: int, migration: bool, migration_name: str) -> None:
     """Recommend indexes for the workload (sql/queries, or one --query) across all its statements under
     --budget-mb: candidates from each query's AST, costed with hypothetical indexes (hypopg), chosen
     greedily by cost saved per byte, then built for real on a sandbox clone and benchmarked before and
     after. Exit 1 when the proof finds a query slower."""
+    if from_stat_statements and workload is not None:
+        raise ConfigError("the workload comes from pg_stat_statements: no --workload", where="--from-stat-statements")
     overrides = {"queries": str(workload.resolve())} if workload is not None else {}
     settings, project = load(project_dir, **overrides)
     with progress("advise") as bar:
@@ -119,7 +125,8 @@ def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | No
                         budget_mb=budget_mb, scale=scale, seed=seed, samples=samples, generic=generic, drop=drop,
                         proof=not no_proof, proof_iterations=proof_iterations, dsn=dsn, what_if=what_if,
                         migration=migration, migration_name=migration_name, sandbox=sandbox,
-                        sandbox_dsn=sandbox_dsn, keep=keep, on_progress=on_progress)
+                        sandbox_dsn=sandbox_dsn, keep=keep, on_progress=on_progress,
+                        from_stat_statements=from_stat_statements, top=top)
     if fmt == "json":
         emit_json(report)
     else:
