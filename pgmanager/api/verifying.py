@@ -16,6 +16,7 @@ from contextlib import contextmanager, nullcontext
 import psycopg
 from pglast import ast
 
+from ..catalog import PLATFORM_SCHEMAS
 from ..config import Settings
 from ..db import connect, error_line
 from ..errors import InputError
@@ -56,12 +57,6 @@ from .inputs import require_clean
 
 PARTS = ("matrix", "specs", "pgtap", "fuzz")
 ProgressFn = Callable[[str, int, int], None]
-
-
-PLATFORM_SCHEMAS = ("information_schema", "auth", "storage", "realtime", "_realtime", "extensions", "graphql",
-                    "graphql_public", "vault", "pgsodium", "pgsodium_masks", "net", "cron", "pgbouncer", "pgtle",
-                    "supabase_functions", "supabase_migrations", "_analytics", "tests", "pgtap")
-"""Schemas of the platform (Supabase, extensions), not the project's: never named as unexposed."""
 
 
 def _policy_sites(project: Project) -> dict[tuple[str, str], tuple[str, int]]:

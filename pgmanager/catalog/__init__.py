@@ -9,10 +9,11 @@ Shared by bench's data generator and verify's synthesised world; it sits below b
 """
 
 from ._checks import Facts, column_facts
-from ._tables import USERS_TABLE, Column, ForeignKey, Table, closure, owner_path, read_catalog
+from ._tables import PLATFORM_SCHEMAS, USERS_TABLE, Column, ForeignKey, Table, closure, owner_path, read_catalog
 from ._values import ROW, ColumnValues, Expr, fill_order, install_random, required, salt
 
 __all__ = [
+    "PLATFORM_SCHEMAS",
     "ROW",
     "USERS_TABLE",
     "Column",

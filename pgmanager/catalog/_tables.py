@@ -17,6 +17,12 @@ USERS_TABLE = "auth.users"
 
 _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 
+PLATFORM_SCHEMAS = ("information_schema", "auth", "storage", "realtime", "_realtime", "extensions", "graphql",
+                    "graphql_public", "vault", "pgsodium", "pgsodium_masks", "net", "cron", "pgbouncer", "pgtle",
+                    "supabase_functions", "supabase_migrations", "_analytics", "tests", "pgtap")
+"""Schemas of the platform (Supabase, extensions), not the project's: verify never names them as unexposed,
+diff leaves them out on a Supabase target unless the project creates the object."""
+
 
 @dataclass(frozen=True)
 class Column:

@@ -7,6 +7,7 @@ this package re-exports them, so ``from pgmanager.models import Finding`` keeps 
 
 from ._base import *  # noqa: F403
 from .advise import *  # noqa: F403
+from .advisors import *  # noqa: F403
 from .agent import *  # noqa: F403
 from .analyze import *  # noqa: F403
 from .check import *  # noqa: F403
