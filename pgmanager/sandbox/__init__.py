@@ -23,19 +23,11 @@ import psycopg
 from ..db import redact
 from ..errors import PgmError
 from ..models import SandboxInfo
+from ._base import Provider, Server
 from ._cluster import STATE_ROOT, LocalCluster, pid_alive, reap_stale
 from ._docker import DockerProvider, reap_stale_containers, remove_container
-from ._providers import (
-    DsnProvider,
-    EmbeddedProvider,
-    LocalProvider,
-    Provider,
-    Server,
-    find_local_bindir,
-    providers,
-    start_server,
-)
 from ._template import ClonePool, FunctionMigrator, Kept, Migrator, Templates, template_name
+from ._providers import DsnProvider, EmbeddedProvider, LocalProvider, find_local_bindir, providers, start_server
 
 
 class Sandbox:

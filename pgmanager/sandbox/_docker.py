@@ -21,8 +21,8 @@ from psycopg.conninfo import conninfo_to_dict
 from ..config import DEFAULT_SANDBOX_IMAGE
 from ..db import connection, error_line, register_secrets, with_dbname
 from ..errors import SandboxError
+from ._base import Provider, Server
 from ._cluster import FAST_SETTINGS, pid_alive
-from ._providers import Provider, Server
 
 LABEL = "io.pgmanager.sandbox"
 OWNER_PID = "io.pgmanager.owner-pid"

@@ -17,59 +17,14 @@ import os
 import shutil
 import subprocess
 import tempfile
-from abc import ABC, abstractmethod
 from pathlib import Path
 
-from ..db import connection, describe, with_dbname
+from ..db import describe, with_dbname
 from ..errors import ConfigError, SandboxError
+from ._base import Provider, Server
 from ._cluster import LocalCluster, server_user
+from ._docker import DockerProvider
 from ._extensions import assess, rank, with_stubs
-
-
-class Server(ABC):
-    """A running PostgreSQL server we may create and drop databases on."""
-
-    provider: str = ""
-    detail: str = ""
-    version: str = ""
-    choice: str = ""
-    """Why auto picked this provider for the project's extensions ("" when it was auto's plain first choice)."""
-    stubbed: frozenset[str] = frozenset()
-    """The project's extensions this server offers only as pgmanager's stand-ins (their calls raise)."""
-    missing: frozenset[str] = frozenset()
-    """The project's extensions this server lacks, with no stand-in either."""
-
-    @abstractmethod
-    def dsn(self, dbname: str = "postgres") -> str: ...
-
-    def stop(self) -> None:
-        """Stop what was started (nothing for an existing server)."""
-
-    def detach(self) -> None:
-        """Keep running after this process exits (``sandbox up``)."""
-
-    def _read_version(self) -> None:
-        with connection(self.dsn()) as conn:
-            row = conn.execute("show server_version").fetchone()
-            self.version = str(row[0]) if row else ""
-
-
-class Provider(ABC):
-    name: str = ""
-    stubs: frozenset[str] = frozenset()
-    """Extensions to offer pgmanager's stand-ins for when the server lacks them (set by start_server)."""
-
-    def extension_bindir(self) -> Path | None:
-        """The server binaries whose extensions can be listed without starting it; None: unknown."""
-        return None
-
-    @abstractmethod
-    def unavailable(self) -> str | None:
-        """Why this provider cannot work here, or None when it can."""
-
-    @abstractmethod
-    def start(self) -> Server: ...
-
 
 # ---------------------------------------------------------------- local binaries
 
@@ -232,7 +187,6 @@ class DsnProvider(Provider):
 
 def providers(name: str, sandbox_dsn: str | None = None, image: str | None = None) -> list[Provider]:
     """The providers to try for ``--sandbox NAME``, in order (``image``: the docker one's, sandbox_image)."""
-    from ._docker import DockerProvider  # it builds on this module's Provider and Server
 
     table: dict[str, Provider] = {
         "local": LocalProvider(),
