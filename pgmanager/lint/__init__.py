@@ -17,6 +17,7 @@ Writing a rule (see docs/rules/ for the pages generated from rule docstrings)::
                 yield Violation("message", stmt)
 """
 
+from . import rules  # noqa: F401  -- importing it registers every rule module
 from ._base import Category, FileContext, Fix, ProjectContext, Rule, TextEdit, Violation, registry
 from ._cache import LintCache
 from ._config import LintConfig, RuleSettings

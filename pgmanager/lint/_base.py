@@ -120,9 +120,7 @@ class Rule:
 
 
 def registry() -> dict[str, type[Rule]]:
-    """Every registered rule by name (importing pgmanager.lint.rules fills it)."""
-    from . import rules  # noqa: F401  -- importing registers every rule module
-
+    """Every registered rule by name (pgmanager.lint imports pgmanager.lint.rules, which fills it)."""
     return dict(sorted(_REGISTRY.items()))
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..models import Finding, Severity
 from ..parse import SqlDocument
+from ._base import registry
 
 UNUSED_IGNORE = "unused-ignore"
 _IGNORE = re.compile(
@@ -88,6 +89,4 @@ def apply_ignores(findings: list[Finding], ignores: list[Ignore], active: set[st
 
 
 def _known() -> set[str]:
-    from ._base import registry
-
     return set(registry())
