@@ -83,11 +83,9 @@ def empty_db(pgm_server: Sandbox) -> Iterator[EmptyDb]:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
-@pytest.fixture
-def project_copy(tmp_path: Path) -> Path:
-    """A private copy of this repository's SQL project, to edit freely in a test."""
-    dest = tmp_path / "project"
-    dest.mkdir()
+def copy_project(dest: Path) -> Path:
+    """Copy this repository's SQL project (its folders, pyproject.toml, .sqlfluff) into the new folder ``dest``."""
+    dest.mkdir(parents=True)
     for folder in ("migrations", "policies", "views", "sql", "supabase"):
         if (ROOT / folder).is_dir():
             shutil.copytree(ROOT / folder, dest / folder)
@@ -95,6 +93,12 @@ def project_copy(tmp_path: Path) -> Path:
         if (ROOT / name).is_file():
             shutil.copy(ROOT / name, dest / name)
     return dest
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A private copy of this repository's SQL project, to edit freely in a test."""
+    return copy_project(tmp_path / "project")
 
 
 @dataclass

@@ -12,7 +12,7 @@ import pytest
 from psycopg import sql
 
 from pgmanager.sandbox import Sandbox
-from tests.conftest import EmptyDb, run_cli
+from tests.conftest import EmptyDb, copy_project, run_cli
 
 
 def _box(server: Sandbox) -> list[str]:
@@ -22,18 +22,9 @@ def _box(server: Sandbox) -> list[str]:
 @pytest.fixture(scope="module")
 def report(pgm_server: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     """The workload, secondary indexes dropped, proven, with a migration written into a copy of the project."""
-    import shutil
 
-    from tests.conftest import ROOT
 
-    dest = tmp_path_factory.mktemp("advise") / "project"
-    dest.mkdir()
-    for folder in ("migrations", "policies", "views", "sql", "supabase"):
-        if (ROOT / folder).is_dir():
-            shutil.copytree(ROOT / folder, dest / folder)
-    for name in ("pyproject.toml", ".sqlfluff"):
-        if (ROOT / name).is_file():
-            shutil.copy(ROOT / name, dest / name)
+    dest = copy_project(tmp_path_factory.mktemp("advise") / "project")
     result = run_cli("advise", "-C", str(dest), *_box(pgm_server), "--drop-secondary", "--proof-iterations", "40",
                      "--write-migration", "--format", "json")
     assert result.code in (0, 1), result.err

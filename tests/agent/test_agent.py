@@ -15,7 +15,7 @@ import pytest
 from pgmanager.agent.task import Where, run_task
 from pgmanager.bench import load_baseline
 from pgmanager.sandbox import Sandbox
-from tests.conftest import ROOT, run_cli
+from tests.conftest import copy_project, run_cli
 
 SQL = "select id, path from public.files where size_bytes > %(s)s::bigint order by size_bytes desc limit 10"
 
@@ -31,14 +31,7 @@ def _message(**query: object) -> str:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dest = tmp_path_factory.mktemp("agent") / "project"
-    dest.mkdir()
-    for folder in ("migrations", "policies", "views", "sql"):
-        shutil.copytree(ROOT / folder, dest / folder)
-    for name in ("pyproject.toml", ".sqlfluff"):
-        if (ROOT / name).is_file():
-            shutil.copy(ROOT / name, dest / name)
-    return dest
+    return copy_project(tmp_path_factory.mktemp("agent") / "project")
 
 
 @pytest.fixture(scope="module")

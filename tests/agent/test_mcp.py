@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from mcp.client.stdio import stdio_client
 from psycopg import sql
 
 from pgmanager.sandbox import Sandbox
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_project
 
 CALLS: dict[str, tuple[str, dict[str, Any]]] = {
     "lint": ("lint_sql", {"sql": "create index i_path on public.files (path);\n"}),
@@ -53,11 +52,7 @@ async def _session(project: Path, server: Sandbox, live: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def calls(pgm_server: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, Any], Path]]:
-    project = tmp_path_factory.mktemp("mcp") / "project"
-    project.mkdir()
-    for folder in ("migrations", "policies", "views", "sql"):
-        shutil.copytree(ROOT / folder, project / folder)
-    shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
+    project = copy_project(tmp_path_factory.mktemp("mcp") / "project")
     live = "pgm_mcp_" + secrets.token_hex(4)
     with psycopg.connect(pgm_server.dsn(), autocommit=True) as conn:
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(live)))

@@ -25,7 +25,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import ROOT, CliResult
+from tests.conftest import ROOT, CliResult, copy_project
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: creates a user and runs pgmanager as it")
 
@@ -107,14 +107,7 @@ def shared(user: User) -> Iterator[Path]:
 
 
 def _project(user: User) -> Path:
-    dest = user.home / f"project-{secrets.token_hex(3)}"
-    dest.mkdir()
-    for folder in ("migrations", "policies", "views", "sql", "supabase"):
-        if (ROOT / folder).is_dir():
-            shutil.copytree(ROOT / folder, dest / folder)
-    for name in ("pyproject.toml", ".sqlfluff"):
-        if (ROOT / name).is_file():
-            shutil.copy(ROOT / name, dest / name)
+    dest = copy_project(user.home / f"project-{secrets.token_hex(3)}")
     for path in [dest, *dest.rglob("*")]:
         os.chown(path, user.uid, user.gid)
     return dest
