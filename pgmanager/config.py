@@ -117,6 +117,8 @@ class Settings(BaseModel):
     history_schema: str = "pgmanager"
     layout: str | None = None
     """None: guessed from the files (pgmanager.layouts.guess)."""
+    supabase: bool = False
+    """Treat every target as Supabase (``--supabase``); else detected (pgmanager.migrate.supabase.detect)."""
     targets: dict[str, str] = {}
     lint: dict[str, Any] = {}
     _sources: dict[str, str] = PrivateAttr(default_factory=dict)

@@ -22,9 +22,8 @@ from .. import layouts
 from ..config import Settings
 from ..errors import ConfigError
 from ..layouts import flyway, load_project
-from ..migrate import adopt
+from ..migrate import adopt, supabase
 from ..migrate import history as _history
-from ..migrate import supabase
 from ..models import FileKind, HistoryRow, SqlFile
 from ..parse import SqlDocument, created_names, dotted, parse_file, rangevar_name
 from ..project import Project, display_path, version_problem
@@ -72,8 +71,8 @@ def take_over(conn: psycopg.Connection, settings: Settings, project: Project,
     if new:
         _history.ensure(conn, settings.history_schema)
     with conn.transaction():
-        for stmt in supabase.ensure_sql() if backfill else []:
-            conn.execute(stmt)
+        for ddl in supabase.ensure_sql() if backfill else []:
+            conn.execute(ddl)
         for row in new:
             conn.execute(_history.adopt_sql(settings.history_schema, row))
         for stmt in backfill:

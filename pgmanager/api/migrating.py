@@ -24,12 +24,13 @@ from ..migrate import (
     render_sql,
     rollback_step,
     status_entries,
+    supabase,
 )
 from ..migrate import history as _history
 from ..migrate.plan import Progress, statement_checksum
 from ..migrate.rehearse import clone_schema
 from ..migrate.script import drop_invalid_index_sql
-from ..migrate.session import check_writable, connected, is_supabase, runner_lock
+from ..migrate.session import check_writable, connected, runner_lock
 from ..migrate.sizes import Rate, TableSize, live_facts
 from ..models import (
     FileKind,
@@ -79,9 +80,11 @@ def _plan_from(settings: Settings, project: Project, applied: Mapping[str, Histo
 
 
 def _plan_on(conn: psycopg.Connection, settings: Settings, project: Project, *, to: str | None,
-             allow_out_of_order: bool) -> tuple[Plan, dict[str, SqlDocument]]:
-    applied = adopting.applied_rows(conn, settings, project)
-    emulate = bool(project.auth_emulation) and not is_supabase(conn)
+             allow_out_of_order: bool, target: supabase.Target | None = None) -> tuple[Plan, dict[str, SqlDocument]]:
+    """The plan on a live target; on a Supabase one, with the CLI's history and without our auth emulation."""
+    target = target or supabase.detect(conn, forced=settings.supabase)
+    applied = adopting.applied_rows(conn, settings, project, target.supabase)
+    emulate = bool(project.auth_emulation) and not target.supabase
     return _plan_from(settings, project, applied, emulate, to=to, allow_out_of_order=allow_out_of_order,
                       progress=_history.progress(conn, settings.history_schema))
 
@@ -212,17 +215,38 @@ def migrate(settings: Settings, project: Project, dsn: str, *, to: str | None = 
     with connected(dsn) as conn:
         check_writable(conn, where)
         with _runner_lock(conn, settings, where, on_event):
-            the_plan, docs = _plan_on(conn, settings, project, to=to, allow_out_of_order=allow_out_of_order)
+            target = supabase.detect(conn, forced=settings.supabase)
+            the_plan, docs = _plan_on(conn, settings, project, to=to, allow_out_of_order=allow_out_of_order,
+                                      target=target)
             _refuse_blocked(the_plan, project, where, allow_out_of_order)
-            adopting.take_over(conn, settings, project, on_event)
+            also = _supabase_rows(conn, the_plan, docs, target, on_event)
+            adopting.take_over(conn, settings, project, on_event, target.supabase)
             if rehearse and the_plan.steps:
                 if on_event:
                     on_event(f"rehearsing {len(the_plan.steps)} step(s) on a schema-only copy of {where}")
                 _rehearse(settings, project, dsn, to=to, allow_out_of_order=allow_out_of_order, sandbox=sandbox,
                           sandbox_dsn=sandbox_dsn)
-            steps = Applier(conn, settings, docs, on_step=on_step, on_event=on_event).run(the_plan)
+            steps = Applier(conn, settings, docs, on_step=on_step, on_event=on_event, also_record=also).run(the_plan)
     return MigrateResult(target=redact(dsn) or where, steps=steps,
                          duration_ms=round((time.perf_counter() - t0) * 1000, 3))
+
+
+def _supabase_rows(conn: psycopg.Connection, plan: Plan, docs: Mapping[str, SqlDocument], target: supabase.Target,
+                   on_event: EventFn | None) -> Callable[[Any], list[Any]] | None:
+    """On a Supabase target: refuse a pending file the CLI cannot record, create the CLI's table, and give the
+    Applier the CLI's row of each migration; else None."""
+    if not target.supabase:
+        return None
+    pending = [docs[s.file].file for s in plan.steps if s.kind == FileKind.MIGRATION]
+    supabase.unrecordable(pending)
+    if on_event:
+        on_event(f"Supabase target ({target.reason}): our auth emulation is skipped and each migration is also "
+                 f"recorded in {supabase.SCHEMA}.{supabase.TABLE}, as the Supabase CLI records it")
+    if pending:
+        with conn.transaction():
+            for stmt in supabase.ensure_sql():
+                conn.execute(stmt)
+    return lambda step: [supabase.file_record(docs[step.file].file)] if step.kind == FileKind.MIGRATION else []
 
 
 # ------------------------------------------------------------------ status, history
@@ -232,7 +256,8 @@ def status(settings: Settings, project: Project, dsn: str) -> StatusReport:
     """Applied, pending, drifted, out-of-order, failed and unknown migrations, and INVALID indexes."""
     require_clean(project)
     with connected(dsn) as conn:
-        applied = adopting.applied_rows(conn, settings, project)
+        on_supabase = supabase.detect(conn, forced=settings.supabase).supabase
+        applied = adopting.applied_rows(conn, settings, project, on_supabase)
         failures = _history.failures(conn, settings.history_schema)
         progress = _history.progress(conn, settings.history_schema)
         invalid = _history.invalid_indexes(conn)
@@ -317,7 +342,8 @@ def repair(settings: Settings, project: Project, dsn: str, *, accept_checksums: 
         check_writable(conn, where)
         with _runner_lock(conn, settings, where, on_event):
             _history.ensure(conn, settings.history_schema)
-            adopting.take_over(conn, settings, project, on_event)
+            on_supabase = supabase.detect(conn, forced=settings.supabase).supabase
+            adopting.take_over(conn, settings, project, on_event, on_supabase)
             applied = _history.read(conn, settings.history_schema)
             schema = settings.history_schema
             with conn.transaction():

@@ -24,6 +24,7 @@ from ..errors import PlanError
 from ..layouts import flyway, yoyo
 from ..models import FileKind, HistoryRow, SqlFile
 from ..project import Project, natural_key, normalize
+from . import supabase
 
 TABLES = {"supabase": ("supabase_migrations", "schema_migrations"), "yoyo": (None, "_yoyo_migration"),
           "golang-migrate": (None, "schema_migrations"), "dbmate": (None, "schema_migrations"),
@@ -99,6 +100,7 @@ def read_foreign(conn: psycopg.Connection, tool: str) -> Foreign | None:
 
 
 def _supabase(conn: psycopg.Connection, table: sql.Composable, where: str, columns: set[str]) -> Foreign:
+    supabase.check_shape(conn)
     pick = [sql.SQL(c if c in columns else "null") for c in ("name", "statements", "created_by")]
     rows = conn.execute(sql.SQL("select version, {}, {}, {} from {} order by version").format(*pick, table))
     return Foreign("supabase", where, [ForeignRow(version=v, name=n or "", statements=tuple(s) if s else None,
@@ -197,7 +199,12 @@ def _files_by_version(project: Project, tool: str) -> dict[str, tuple[SqlFile, s
     or the import headers of a converted project."""
     if project.layout == tool:
         return {m.version: (m, None) for m in project.migrations if m.version is not None}
-    out = {}
+    out: dict[str, tuple[SqlFile, str | None]] = {}
+    if tool == "supabase":  # a Supabase target: the CLI's version of each file name
+        for m in project.migrations:
+            cli = supabase.cli_name(m.path.name)
+            if cli is not None:
+                out[cli[0]] = (m, None)
     for m in [*project.migrations, *project.repeatables]:  # a migration may have become a view or policy file
         head = IMPORT_HEADER.match(m.text)
         if head and head["tool"] == tool and head["version"] != "R":

@@ -27,6 +27,7 @@ from typing import TypeVar
 import psycopg
 from pglast import ast
 from psycopg import errors as pgerrors
+from psycopg import sql
 
 from ..analyze.locks import statement_locks
 from ..config import Settings
@@ -41,6 +42,7 @@ from .reconcile import Verdict, drop_invalid_index, index_state, reconcile
 from .script import RESET_TIMEOUTS, Timeouts, as_text, timeouts_sql
 
 ProgressFn = Callable[[Step, int, int], None]
+RecordFn = Callable[[Step], list[sql.Composed]]
 EventFn = Callable[[str], None]
 T = TypeVar("T")
 
@@ -118,8 +120,11 @@ class Applier:
 
     def __init__(self, conn: psycopg.Connection, settings: Settings, docs: Mapping[str, SqlDocument],
                  on_step: ProgressFn | None = None, sleep: Callable[[float], None] = time.sleep,
-                 on_event: EventFn | None = None) -> None:
+                 on_event: EventFn | None = None, also_record: RecordFn | None = None) -> None:
+        """``also_record``: more bookkeeping written with each step's history row, in its transaction (the
+        Supabase CLI's history row on a Supabase target)."""
         self.conn = conn
+        self.also_record = also_record
         self.settings = settings
         self.docs = docs
         self.on_step = on_step
@@ -199,7 +204,8 @@ class Applier:
     def _exec_file(self, step: Step, doc: SqlDocument) -> None:
         record = history.record_sql(self.schema, key=step.key, kind=step.kind, name=doc.file.name,
                                     checksum=step.checksum, script=normalize(doc.file.text), execution_ms=None)
-        tail = as_text(record) + ";\n" + as_text(history.clear_failure_sql(self.schema, step.key))
+        tail = ";\n".join(as_text(q) for q in [record, history.clear_failure_sql(self.schema, step.key),
+                                                 *self._extra(step)])
         text = doc.file.text
         try:
             self.conn.execute((text + "\n;\n" + tail).encode(), prepare=False)
@@ -376,6 +382,11 @@ class Applier:
     def _record(self, step: Step, doc: SqlDocument, ms: float | None) -> None:
         history.record(self.conn, self.schema, key=step.key, kind=step.kind, name=doc.file.name,
                        checksum=step.checksum, script=normalize(doc.file.text), execution_ms=ms)
+        for q in self._extra(step):
+            self.conn.execute(q)
+
+    def _extra(self, step: Step) -> list[sql.Composed]:
+        return self.also_record(step) if self.also_record else []
 
     def _remember_failure(self, step: Step, done: int, error: DatabaseError) -> None:
         # A read-only target cannot take the note; the error itself is what matters then.

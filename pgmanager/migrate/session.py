@@ -18,7 +18,7 @@ import psycopg
 
 from ..db import connect, describe, error_line
 from ..errors import DatabaseError
-from . import history
+from . import history, pooler, supabase
 from .script import advisory_lock_sql, advisory_unlock_sql
 
 EventFn = Callable[[str], None]
@@ -41,10 +41,17 @@ def database_error(exc: psycopg.Error, conn: psycopg.Connection | None, where: s
 
 @contextmanager
 def connected(dsn: str) -> Iterator[psycopg.Connection]:
-    """An autocommit connection whose psycopg errors leave as one-line DatabaseErrors."""
+    """An autocommit connection whose psycopg errors leave as one-line DatabaseErrors; refused (exit 2) through a
+    pooler in transaction mode (pooler.py), where our session lock would not hold."""
+    reason = pooler.port_reason(dsn)
+    if reason:
+        raise pooler.refusal(dsn, reason)
     conn = connect(dsn)
     where = describe(dsn)
     try:
+        reason = pooler.live_reason(conn, dsn)
+        if reason:
+            raise pooler.refusal(dsn, reason)
         if conn.info.server_version >= 140000:
             conn.execute("select set_config('client_connection_check_interval', %s, false)", [f"{CLIENT_CHECK_MS}ms"])
         yield conn
@@ -55,8 +62,8 @@ def connected(dsn: str) -> Iterator[psycopg.Connection]:
 
 
 def is_supabase(conn: psycopg.Connection) -> bool:
-    row = conn.execute("select exists (select 1 from pg_roles where rolname = 'supabase_admin')").fetchone()
-    return bool(row and row[0])
+    """Whether the target is Supabase: supabase.detect, the one place that decides."""
+    return supabase.detect(conn).supabase
 
 
 def check_writable(conn: psycopg.Connection, where: str) -> None:

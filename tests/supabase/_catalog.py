@@ -42,6 +42,8 @@ _QUERIES = {
     "buckets": """
         select id, name, public, file_size_limit, allowed_mime_types::text from storage.buckets""",
     "schemas": "select nspname, nspacl::text from pg_namespace where nspname = any(%(schemas)s)",
+    "views": """
+        select schemaname, viewname, definition from pg_views where schemaname = any(%(schemas)s)""",
 }
 
 

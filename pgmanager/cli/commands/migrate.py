@@ -41,16 +41,18 @@ def warn(message: str) -> None:
               help="Server for --sandbox dsn (the rehearsal is a new database on it).")
 @click.option("--lock-wait", default=None, metavar="DURATION",
               help="How long to wait for another runner's migration lock (default: settings, 5min).")
+@click.option("--supabase", is_flag=True, default=None,
+              help="Treat the target as Supabase (else detected: the supabase_admin role and the auth schema).")
 @output_option
 @handle_errors
 def command(project_dir: Path | None, dsn: str | None, target: str | None, fmt: str, to: str | None,
             allow_out_of_order: bool, rehearse: bool, sandbox: str | None, sandbox_dsn: str | None,
-            lock_wait: str | None) -> None:
+            lock_wait: str | None, supabase: bool | None) -> None:
     """Apply pending migrations, then changed policies and views, under an advisory lock.
 
     Each migration runs with lock_timeout (retried with backoff) in one transaction with its history
     row, or statement by statement outside a transaction when a statement requires it."""
-    settings, project = load(project_dir, lock_wait=lock_wait)
+    settings, project = load(project_dir, lock_wait=lock_wait, supabase=supabase)
     url = target_dsn(settings, dsn, target)
     with progress("migrating", fmt == "text") as on_step:
         result = migrating.migrate(settings, project, url, to=to, allow_out_of_order=allow_out_of_order,

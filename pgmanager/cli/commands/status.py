@@ -55,12 +55,15 @@ def _source(source: str) -> str:
 @target_options
 @format_option()
 @click.option("-v", "--verbose", is_flag=True, help="List applied migrations too.")
+@click.option("--supabase", is_flag=True, default=None,
+              help="Treat the target as Supabase (else detected: the supabase_admin role and the auth schema).")
 @output_option
 @handle_errors
-def command(project_dir: Path | None, dsn: str | None, target: str | None, fmt: str, verbose: bool) -> None:
+def command(project_dir: Path | None, dsn: str | None, target: str | None, fmt: str, verbose: bool,
+            supabase: bool | None) -> None:
     """Applied, pending, drifted, out-of-order, failed and unknown migrations, and INVALID indexes left by
     failed concurrent index builds."""
-    settings, project = load(project_dir)
+    settings, project = load(project_dir, supabase=supabase)
     report = migrating.status(settings, project, target_dsn(settings, dsn, target))
     if fmt == "json":
         emit_json(report)
