@@ -11,6 +11,7 @@ from .advisors import *  # noqa: F403
 from .agent import *  # noqa: F403
 from .analyze import *  # noqa: F403
 from .check import *  # noqa: F403
+from .diff import *  # noqa: F403
 from .lint import *  # noqa: F403
 from .migrate import *  # noqa: F403
 from .verify import *  # noqa: F403
