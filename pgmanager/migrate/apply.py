@@ -34,9 +34,10 @@ from ..config import Settings
 from ..db import error_line
 from ..errors import DatabaseError
 from ..models import FileKind, Plan, Step, StepAction, StepOutcome, StepResult
-from ..parse import SqlDocument, Statement, used_names
+from ..parse import SqlDocument, Statement
 from ..project import normalize
 from . import history
+from .failures import LockTimeout, StepFailed, blockers, statement_error, wanted_lock
 from .plan import statement_checksum
 from .reconcile import Verdict, drop_invalid_index, index_state, reconcile
 from .script import RESET_TIMEOUTS, Timeouts, as_text, timeouts_sql
@@ -46,11 +47,7 @@ RecordFn = Callable[[Step], list[sql.Composed]]
 EventFn = Callable[[str], None]
 T = TypeVar("T")
 
-__all__ = ["Applier", "LockTimeout", "StepFailed", "Timeouts", "rollback_step", "statement_error"]
-
-
-class LockTimeout(DatabaseError):
-    """A statement gave up waiting for a lock, after every retry."""
+__all__ = ["Applier", "Timeouts", "rollback_step"]
 
 
 class _Unplaced(Exception):
@@ -59,60 +56,6 @@ class _Unplaced(Exception):
     def __init__(self, step: Step, doc: SqlDocument, exc: psycopg.Error) -> None:
         super().__init__(str(exc))
         self.step, self.doc, self.exc = step, doc, exc
-
-
-class StepFailed(Exception):
-    """Internal: a statement of a step failed; carries how many statements had succeeded."""
-
-    def __init__(self, error: DatabaseError, done: int) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.done = done
-
-
-def statement_error(doc: SqlDocument, stmt: Statement, exc: psycopg.Error, absolute: int | None = None
-                    ) -> DatabaseError:
-    """A database error pointed at file:line:col of the statement (or the exact token).
-
-    ``absolute``: the error's offset in the whole file, when the file was sent in one query."""
-    pos = getattr(exc.diag, "statement_position", None)
-    if absolute is not None:
-        offset = absolute
-    else:
-        offset = stmt.start + int(pos) - 1 if pos and str(pos).isdigit() else stmt.start
-    line, col = doc.position(offset)
-    state = exc.sqlstate or ""
-    return DatabaseError(f"{error_line(exc)}{f' ({state})' if state else ''}",
-                         where=f"{doc.file.display}:{line}:{col}", sqlstate=state or None)
-
-
-def _wanted(stmt: Statement) -> str:
-    """'ACCESS EXCLUSIVE on public.x': the strongest lock the statement asks for, for messages."""
-    locks = [i for i in statement_locks(stmt) if i.lock and i.table]
-    if not locks:
-        return "a lock"
-    top = max(locks, key=lambda i: i.lock.rank)
-    return f"{top.lock} on {top.table}"
-
-
-def blockers(conn: psycopg.Connection, stmt: Statement) -> str:
-    """Who holds locks on the tables this statement touches (asked right after a lock timeout)."""
-    names = sorted({i.table for i in statement_locks(stmt) if i.table} | used_names(stmt.node))
-    if not names:
-        return ""
-    rows = conn.execute(
-        """select l.relation::regclass::text, l.mode, l.pid, coalesce(a.application_name, ''),
-                  coalesce(a.state, ''), date_trunc('second', now() - a.xact_start)::text
-             from pg_locks l left join pg_stat_activity a on a.pid = l.pid
-            where l.granted and l.pid <> pg_backend_pid() and l.locktype = 'relation'
-              and l.database = (select oid from pg_database where datname = current_database())
-              and l.relation = any(array(select to_regclass(n) from unnest(%s::text[]) n
-                                          where to_regclass(n) is not null))
-            order by l.pid""",
-        [names],
-    ).fetchall()
-    return "; ".join(f"{r[0]} {r[1]} held by pid {r[2]} ({r[3] or 'no application_name'}, {r[4]}, "
-                     f"transaction open {r[5]})" for r in rows)
 
 
 class Applier:
@@ -274,7 +217,7 @@ class Applier:
         """Report one lock timeout; raise LockTimeout after the last retry."""
         who = blockers(self.conn, stmt) if stmt else ""
         where = f"{doc.file.display}:{stmt.line}:{stmt.col}" if stmt else doc.file.display
-        waited = f"waited {timeouts.lock_timeout_ms}ms (lock_timeout) for {_wanted(stmt) if stmt else 'a lock'}"
+        waited = f"waited {timeouts.lock_timeout_ms}ms (lock_timeout) for {wanted_lock(stmt) if stmt else 'a lock'}"
         blocked = f"; blocked by {who}" if who else ""
         if tries >= timeouts.lock_retries:
             raise LockTimeout(f"gave up after {tries + 1} attempt(s): {waited}{blocked}", where=where,
