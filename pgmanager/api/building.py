@@ -1,4 +1,8 @@
-"""Building the project into a database: everything in apply order, then the seed; the sandbox's migrator."""
+"""Building the project into a database: everything in apply order, then the seed; the sandbox's migrator.
+
+Light to import: the migration machinery (migrate, parse, schema) is imported by the functions that
+use it, so that a caller that only needs the migrator's hash (a kept template, the pytest plugin)
+does not pay for it."""
 
 from __future__ import annotations
 
@@ -9,13 +13,9 @@ from typing import Any
 from .. import __version__
 from ..config import Settings
 from ..db import connection
-from ..migrate import Applier
 from ..models import FileKind, MigrateResult, StepOutcome, StepResult
-from ..parse import parse_file
 from ..project import Project, inputs_checksum
 from ..sandbox import FunctionMigrator
-from ..schema import build_model
-from .migrating import migrate
 
 ProgressFn = Callable[[Any, int, int], None]
 
@@ -23,6 +23,10 @@ ProgressFn = Callable[[Any, int, int], None]
 def build_database(settings: Settings, project: Project, dsn: str, *, seed: bool = True,
                    on_step: ProgressFn | None = None) -> MigrateResult:
     """Everything into one database: auth emulation, migrations, repeatables, then the seed."""
+    from ..migrate import Applier
+    from ..parse import parse_file
+    from .migrating import migrate
+
     result = migrate(settings, project, dsn, on_step=on_step)
     if seed and project.seed is not None:
         doc = parse_file(project.seed)
@@ -42,6 +46,9 @@ EMULATION_EXTENSIONS = frozenset({"uuid-ossp", "pgcrypto"})
 
 def project_extensions(project: Project) -> frozenset[str]:
     """The extensions the project's SQL creates (``create extension``), from the schema model."""
+    from ..parse import parse_file
+    from ..schema import build_model
+
     model = build_model(parse_file(f) for f in [*project.migrations, *project.repeatables])
     return frozenset(model.extensions)
 

@@ -26,8 +26,9 @@ from ..models import SandboxInfo
 from ._base import Provider, Server
 from ._cluster import STATE_ROOT, LocalCluster, pid_alive, reap_stale
 from ._docker import DockerProvider, reap_stale_containers, remove_container
-from ._template import ClonePool, FunctionMigrator, Kept, Migrator, Templates, template_name
+from ._pool import ClonePool
 from ._providers import DsnProvider, EmbeddedProvider, LocalProvider, find_local_bindir, providers, start_server
+from ._template import FunctionMigrator, Kept, Migrator, Templates, template_name
 
 
 class Sandbox:
@@ -63,11 +64,12 @@ class Sandbox:
     def clone(self, template: str) -> str:
         return self.templates.clone(template)
 
-    def acquire(self, template: str, pool_size: int = 2, workers: int = 1) -> str:
-        """A fresh clone from a background pool of ready clones (``workers`` threads fill it)."""
+    def acquire(self, template: str, pool_size: int = 2, workers: int = 1, expected: int | None = None) -> str:
+        """A fresh clone from a background pool of ready clones (``workers`` threads fill it; ``expected``:
+        how many clones of this template will be asked for, when known, so that none is made in vain)."""
         pool = self._pools.get(template)
         if pool is None:
-            pool = self._pools[template] = ClonePool(self.templates, template, pool_size, workers)
+            pool = self._pools[template] = ClonePool(self.templates, template, pool_size, workers, expected)
         return pool.acquire()
 
     def drop(self, dbname: str) -> None:
@@ -92,11 +94,17 @@ class Sandbox:
         self._to_drop.put(dbname)
 
     def _drop_queued(self) -> None:
-        while (name := self._to_drop.get()) is not None:
-            if not self._drops_wanted:
-                continue
-            with contextlib.suppress(PgmError, psycopg.Error):
-                self.templates.drop(name)
+        conn: psycopg.Connection | None = None
+        try:
+            while (name := self._to_drop.get()) is not None:
+                if not self._drops_wanted:
+                    continue
+                with contextlib.suppress(PgmError, psycopg.Error):
+                    conn = conn if conn is not None and not conn.broken else self.templates.admin_connection()
+                    self.templates.drop(name, conn=conn)
+        finally:
+            if conn is not None:
+                conn.close()
 
     def hand_over(self, pid: int) -> LocalCluster | None:
         """Let process ``pid`` own this sandbox's local cluster (it stops it; pytest-xdist's controller):

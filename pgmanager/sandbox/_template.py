@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-import queue
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import psycopg
 from psycopg import sql
 
-from ..db import connection, error_line, redact
+from ..db import connect, connection, error_line, redact
 from ..errors import DatabaseError, PgmError, SandboxError
 
 TEMPLATE_PREFIX = "pgm_tpl_"
@@ -120,6 +119,7 @@ class Templates:
         """Templates found built (by an earlier session or another process), not built here."""
         self.pruned: list[str] = []
         """Older kept templates of the same group dropped here."""
+        self._template_settings: dict[str, list[tuple[str | None, str]]] = {}
 
     def ensure(self, migrator: Migrator, keep_failed: bool = False, kept: Kept | None = None) -> str:
         """The template for this migrator, built now unless a valid one already exists.
@@ -166,15 +166,29 @@ class Templates:
             finally:
                 conn.execute("select pg_advisory_unlock(%s)", [_lock_key(name)])
 
-    def clone(self, template: str, name: str | None = None) -> str:
+    @contextlib.contextmanager
+    def _admin(self, conn: psycopg.Connection | None) -> Iterator[psycopg.Connection]:
+        """``conn`` when a caller keeps one open (a pool's or dropper's thread: a new backend per clone costs
+        the server about half a small clone), else a connection for this call."""
+        if conn is not None and not conn.closed:
+            yield conn
+            return
+        with connection(self.admin_dsn) as fresh:
+            yield fresh
+
+    def admin_connection(self) -> psycopg.Connection:
+        """A connection to the maintenance database for a thread that clones or drops many (close it)."""
+        return connect(self.admin_dsn)
+
+    def clone(self, template: str, name: str | None = None, conn: psycopg.Connection | None = None) -> str:
         name = name or CLONE_PREFIX + secrets.token_hex(6)
         query = sql.SQL("create database {} template {}").format(sql.Identifier(name), sql.Identifier(template))
         if self.strategy:
             query = query + sql.SQL(" strategy {}").format(sql.Identifier(self.strategy))
         try:
-            with connection(self.admin_dsn) as conn:
-                conn.execute(query)
-                _copy_settings(conn, template, name)
+            with self._admin(conn) as admin:
+                admin.execute(query)
+                _copy_settings(admin, self._settings_of(admin, template), name)
         except psycopg.Error as exc:
             raise SandboxError(f"cannot clone {template}: {error_line(exc)}",
                                where="sandbox") from None
@@ -182,18 +196,40 @@ class Templates:
             self.created.add(name)
         return name
 
-    def drop(self, name: str) -> None:
-        with connection(self.admin_dsn) as conn:
+    def _settings_of(self, conn: psycopg.Connection, template: str) -> list[tuple[str | None, str]]:
+        """The template's ``ALTER DATABASE/ROLE ... SET`` rows, read once (a template does not change)."""
+        rows = self._template_settings.get(template)
+        if rows is None:
+            rows = self._template_settings[template] = _settings_rows(conn, template)
+        return rows
+
+    LEAVE_WAIT = 0.05
+    """How long a drop waits for closed connections' backends to go: one still there when the drop starts
+    costs PostgreSQL's 100 ms sleep (a test's connection closed just before its database is dropped)."""
+
+    def drop(self, name: str, conn: psycopg.Connection | None = None) -> None:
+        with self._admin(conn) as admin:
             if name.startswith(TEMPLATE_PREFIX):
-                conn.execute(sql.SQL("alter database {} is_template false").format(sql.Identifier(name)))
-            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+                admin.execute(sql.SQL("alter database {} is_template false").format(sql.Identifier(name)))
+            _wait_for_leavers(admin, name, self.LEAVE_WAIT)
+            admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
         with self._lock:
             self.created.discard(name)
+            self._template_settings.pop(name, None)
 
     def drop_all(self) -> None:
         for name in sorted(self.created, key=lambda n: n.startswith(TEMPLATE_PREFIX)):
             with contextlib.suppress(DatabaseError, psycopg.Error):
                 self.drop(name)
+
+
+def _wait_for_leavers(conn: psycopg.Connection, name: str, limit: float) -> None:
+    """Wait up to ``limit`` seconds while backends are connected to ``name`` (those of closed connections
+    leave within milliseconds; a live one is left to DROP ... WITH (FORCE))."""
+    deadline = time.monotonic() + limit
+    query = "select exists (select from pg_stat_activity where datname = %s)"
+    while (row := conn.execute(query, [name]).fetchone()) is not None and row[0] and time.monotonic() < deadline:
+        time.sleep(0.002)
 
 
 # settings whose value is a list: ALTER ... SET takes them as one literal per element
@@ -225,13 +261,16 @@ def _list_elements(value: str) -> list[str]:
     return [e for e in out if e]
 
 
-def _copy_settings(conn: psycopg.Connection, source: str, target: str) -> None:
-    """CREATE DATABASE ... TEMPLATE copies no ``ALTER DATABASE ... SET`` (nor ``ALTER ROLE ... IN DATABASE``):
-    give the clone the template's, e.g. the search_path the Supabase emulation sets."""
-    rows = conn.execute(
+def _settings_rows(conn: psycopg.Connection, source: str) -> list[tuple[str | None, str]]:
+    return [(role, str(setting)) for role, setting in conn.execute(
         "select r.rolname, unnest(s.setconfig) from pg_db_role_setting s"
         " join pg_database d on d.oid = s.setdatabase left join pg_roles r on r.oid = s.setrole"
-        " where d.datname = %s", [source]).fetchall()
+        " where d.datname = %s", [source]).fetchall()]
+
+
+def _copy_settings(conn: psycopg.Connection, rows: list[tuple[str | None, str]], target: str) -> None:
+    """CREATE DATABASE ... TEMPLATE copies no ``ALTER DATABASE ... SET`` (nor ``ALTER ROLE ... IN DATABASE``):
+    give the clone the template's (``rows``: _settings_rows), e.g. the search_path the Supabase emulation sets."""
     for role, setting in rows:
         key, _, value = str(setting).partition("=")
         values = _list_elements(value) if key in _LIST_SETTINGS else [value]
@@ -239,71 +278,3 @@ def _copy_settings(conn: psycopg.Connection, source: str, target: str) -> None:
             if role else sql.SQL("alter database {}").format(sql.Identifier(target))
         conn.execute(head + sql.SQL(" set {} to {}").format(
             sql.Identifier(key), sql.SQL(", ").join(sql.Literal(v) for v in values)))
-
-
-class ClonePool:
-    """Clones of one template made ahead of time by background threads, so acquiring is near free.
-
-    ``workers`` threads fill it (the server clones in parallel); when a test finds it empty the pool
-    grows by one, up to ``MAX_POOL``, so that it keeps up with a fast suite."""
-
-    MAX_POOL = 64
-
-    def __init__(self, templates: Templates, template: str, size: int = 2, workers: int = 1) -> None:
-        self.templates = templates
-        self.template = template
-        self.size = max(0, size)
-        self._ready: queue.Queue[str] = queue.Queue()
-        self._wanted = threading.Semaphore(0)
-        self._closed = threading.Event()
-        self._error: BaseException | None = None
-        count = max(1, min(workers, self.size)) if self.size else 0
-        self._threads = [threading.Thread(target=self._fill, name="pgmanager-clone-pool", daemon=True)
-                         for _ in range(count)]
-        for _ in range(self.size):
-            self._wanted.release()
-        for thread in self._threads:
-            thread.start()
-
-    def _fill(self) -> None:
-        while True:
-            self._wanted.acquire()
-            if self._closed.is_set():
-                return
-            try:
-                name = self.templates.clone(self.template)
-            except BaseException as exc:  # reported to the next acquire()
-                self._error = exc
-                return
-            if self._closed.is_set():
-                with contextlib.suppress(DatabaseError, psycopg.Error):
-                    self.templates.drop(name)
-                return
-            self._ready.put(name)
-
-    def acquire(self) -> str:
-        """A fresh clone: from the pool when one is ready, else made now (and the pool grows)."""
-        if self._error is not None:
-            raise self._error
-        try:
-            name = self._ready.get_nowait()
-        except queue.Empty:
-            name = self.templates.clone(self.template)
-            if self._threads and self.size < self.MAX_POOL:
-                self.size += 1
-                self._wanted.release()
-        else:
-            self._wanted.release()
-        return name
-
-    def close(self) -> None:
-        self._closed.set()
-        for _ in self._threads:
-            self._wanted.release()
-        for thread in self._threads:
-            if thread.is_alive():
-                thread.join(timeout=30)
-        while not self._ready.empty():
-            name = self._ready.get_nowait()
-            with contextlib.suppress(DatabaseError, psycopg.Error):
-                self.templates.drop(name)

@@ -46,6 +46,8 @@ OPTIONS = (
     Option("keep_templates", "int", "with reuse: how many templates of the project stay on the server (default 3)"),
 )
 BY_NAME = {o.name: o for o in OPTIONS}
+EXPECTED_CLONES = pytest.StashKey[int]()
+"""How many clones of the session's template the collected tests will take (pgm_db, and one for pgm_txn)."""
 _VALUE_FLAGS = {o.flag for o in OPTIONS if o.kind != "bool"}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

@@ -62,9 +62,11 @@ class BuiltProject:
     reused: bool = False
     """True when the template was already on the server (kept by an earlier session, or another worker's)."""
     build_seconds: float = 0.0
+    expected: int | None = None
+    """How many clones the session's tests will take (None: unknown)."""
 
     def clone(self) -> str:
-        return self.box.acquire(self.template, self.settings.pool_size, POOL_WORKERS)
+        return self.box.acquire(self.template, self.settings.pool_size, POOL_WORKERS, self.expected)
 
     def dsn(self, dbname: str) -> str:
         return self.box.dsn(dbname)
@@ -107,6 +109,7 @@ class Session:
     def built(self) -> BuiltProject:
         if self._built is None:
             self._built = self.build(self.box, self.settings, self.project)
+            self._built.expected = self.config.stash.get(_options.EXPECTED_CLONES, None)
             what = "reused" if self._built.reused else f"built in {self._built.build_seconds:.2f} s"
             kept = " (kept for the next session)" if self.kept and not self.worker else ""
             self.notes.append(f"template {self._built.template} {what}{kept}")

@@ -54,6 +54,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(Controller(), "pgmanager-xdist")
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Tell the clone pool how many clones the tests will take, so that it makes no more than that."""
+    names = [getattr(item, "fixturenames", ()) for item in session.items]
+    session.config.stash[_options.EXPECTED_CLONES] = (
+        sum("pgm_db" in fixtures for fixtures in names) + any("_pgm_txn_conn" in fixtures for fixtures in names))
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield

@@ -59,7 +59,7 @@ def test_async_connection(inner: Inner) -> None:
             assert await cur.fetchall() == [("seeded",)]
     """)
     inner.run(*inner.on_outer_server()).assert_outcomes(passed=1)
-    no_runner = inner.run(*inner.on_outer_server(), "-p", "no:asyncio")
+    no_runner = inner.run(*inner.on_outer_server(), "-p", "no:asyncio", "-p", "no:anyio")
     no_runner.stdout.fnmatch_lines(["*pgm_aconn needs an async test runner*"])
 
 
