@@ -8,6 +8,7 @@ whose owner died without stopping it (kill -9) is reaped by the next one that st
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import pwd
 import shutil
@@ -133,6 +134,40 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def _initdb(bindir: Path, datadir: Path, user: pwd.struct_passwd | None) -> None:
+    res = _run([str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "-A", "trust",
+                "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"], user)
+    if res.returncode != 0:
+        raise SandboxError(f"initdb failed: {(res.stderr or res.stdout).strip().splitlines()[-1:]}",
+                           where=str(bindir))
+
+
+def _pristine(bindir: Path, user: pwd.struct_passwd | None) -> Path | None:
+    """initdb's output for these binaries and this server user, made once and kept in STATE_ROOT
+    (``initdb-<key>/data``); None when it cannot be made (then each cluster runs initdb)."""
+    initdb = bindir / "initdb"
+    try:
+        stat = initdb.stat()
+    except OSError:
+        return None
+    uid = user.pw_uid if user is not None else os.getuid()
+    key = hashlib.sha256(f"{initdb.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{uid}".encode()).hexdigest()[:16]
+    final = STATE_ROOT / f"initdb-{key}"
+    if (final / "data" / "PG_VERSION").is_file():
+        return final / "data"
+    work: Path | None = None
+    try:
+        work = Path(tempfile.mkdtemp(prefix=f"initdb-{key}-", dir=STATE_ROOT))
+        if user is not None:
+            os.chown(work, user.pw_uid, user.pw_gid)
+        _initdb(bindir, work / "data", user)
+        os.rename(work, final)  # atomic; another process that made it first wins
+    except (OSError, SandboxError):
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
+    return final / "data" if (final / "data" / "PG_VERSION").is_file() else None
+
+
 @dataclass
 class LocalCluster:
     """One initdb'd data folder and its running server."""
@@ -176,11 +211,13 @@ class LocalCluster:
         return cluster
 
     def _initdb(self, user: pwd.struct_passwd | None) -> None:
-        res = _run([str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", "postgres", "-A", "trust",
-                    "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"], user)
-        if res.returncode != 0:
-            raise SandboxError(f"initdb failed: {(res.stderr or res.stdout).strip().splitlines()[-1:]}",
-                               where=str(self.bindir))
+        """A fresh data folder: a copy of the pristine one these binaries made for this user (about 10x faster
+        than initdb), else initdb itself."""
+        pristine = _pristine(self.bindir, user)
+        copied = pristine is not None and _run(["cp", "-a", str(pristine), str(self.datadir)], user).returncode == 0
+        if not copied:
+            shutil.rmtree(self.datadir, ignore_errors=True)
+            _initdb(self.bindir, self.datadir, user)
         (self.datadir / "pg_hba.conf").write_text(HBA)
         conf = dict(FAST_SETTINGS)
         conf.update({"unix_socket_directories": f"'{self.folder}'", "listen_addresses": "'127.0.0.1'"})

@@ -218,3 +218,30 @@ def test_keep_leaves_a_failed_sandbox_for_inspection(cli, project_copy: Path) ->
                 from pgmanager.sandbox import LocalCluster
 
                 LocalCluster(bindir=Path((folder / "bindir").read_text()), folder=folder, port=0).destroy()
+
+
+def test_a_cluster_starts_from_a_copy_of_the_pristine_initdb_output() -> None:
+    from pgmanager.sandbox import LocalCluster, find_local_bindir
+    from pgmanager.sandbox._cluster import _pristine, server_user
+
+    bindir = find_local_bindir()
+    assert bindir is not None
+    clusters = []
+    try:
+        clusters.append(LocalCluster.create(bindir))  # makes the pristine copy if no run made it yet
+        pristine = _pristine(bindir, server_user())
+        assert pristine is not None and pristine.parent.parent == STATE_ROOT, "initdb's output is kept for the next"
+        marker = pristine / "pgmanager-test-marker"
+        marker.write_text("copied")
+        try:
+            clusters.append(LocalCluster.create(bindir))
+            assert (clusters[-1].datadir / "pgmanager-test-marker").read_text() == "copied"
+        finally:
+            marker.unlink()
+        for cluster in clusters:  # each is a working server of its own
+            with psycopg.connect(cluster.dsn()) as conn:
+                conn.execute("create table t (x int)")
+                assert conn.execute("select count(*) from pg_class where relname = 't'").fetchone()[0] == 1
+    finally:
+        for cluster in clusters:
+            cluster.destroy()
