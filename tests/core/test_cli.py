@@ -153,3 +153,13 @@ def test_sandbox_choice_says_why_auto_took_a_provider(monkeypatch: pytest.Monkey
     why = sandbox_choice("auto", None, "embedded")
     assert why.startswith("auto, the first of local, embedded, docker that works; skipped local: ")
     assert "embedded:" not in why
+
+
+def test_a_failed_check_says_which_stage_failed_and_why(cli, project_copy: Path) -> None:
+    (project_copy / "migrations" / "20300101000000_index_projects.sql").write_text(
+        "create index projects_name_idx on public.projects (name);\n")
+    res = cli("check", "-C", str(project_copy), "--no-style", "--no-verify")
+    assert res.code == 1, res.out + res.err
+    last = res.out.strip().splitlines()[-1]
+    assert last.startswith("failed (lint: ") and "at or above fail_on warning)" in last, last
+    assert "style findings" not in last

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ...api import checking
-from ...models import CheckReport
+from ...models import CheckReport, Severity
 from .. import _reporters as reporters
 from .._common import (
     echo,
@@ -68,9 +68,27 @@ def junit(report: CheckReport) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
 
 
+def failed_stages(report: CheckReport) -> list[str]:
+    """Why check failed, one phrase per stage: "lint: 40 warnings at or above fail_on warning"."""
+    why = []
+    if report.findings:
+        why.append(f"{len(report.findings)} file error(s)")
+    if report.lint is not None and not report.lint.ok:
+        bar = Severity(report.lint.fail_on)
+        counts = {s: report.lint.count(s) for s in Severity if Severity(s).rank >= bar.rank and report.lint.count(s)}
+        found = ", ".join(f"{n} {s.value}{'s' if n != 1 else ''}" for s, n in reversed(counts.items()))
+        why.append(f"lint: {found} at or above fail_on {bar.value}"
+                   + (", style findings among them (--no-style skips them)"
+                      if any(f.rule.startswith("style/") for f in report.lint.findings) else ""))
+    if report.verify is not None and not report.verify.ok:
+        why.append(f"verify: {report.verify.failures} failure(s)")
+    return why
+
+
 def verdict(report: CheckReport) -> str:
-    """"ok", "failed", and the stages that could not run: "ok, 1 stage skipped (pgTAP: ...)"."""
-    word = "ok" if report.ok else "failed"
+    """"ok", "failed (why)", and the stages that could not run: "ok, 1 stage skipped (pgTAP: ...)"."""
+    word = "ok" if report.ok else "failed" + (f" ({'; '.join(failed_stages(report))})" if failed_stages(report)
+                                              else "")
     if not report.skipped:
         return word
     why = "; ".join(f"{name}: {reason}" for name, reason in report.skipped.items())
