@@ -93,7 +93,7 @@ class SynthesisedWorld(Model):
     """The world verify made from the schema when no spec declares users: who, and rows per table."""
 
     users: list[str] = Field(description="auth.users ids; the matrix's owner is the first, stranger the second")
-    rows: dict[str, int] = Field(description="rows added per table, parents first")
+    rows: dict[str, int] = Field(description="rows per table once filled (a trigger's included), parents first")
     skipped: dict[str, str] = Field(default={}, description="table -> why it got no (or not every) row")
 
 

@@ -199,6 +199,8 @@ def synthesise(conn: psycopg.Connection, schemas: list[str], *, users: int = WOR
                     world.skipped.setdefault(name, exc.message)
                 except psycopg.Error as exc:
                     world.skipped.setdefault(name, error_line(exc))
-        world.rows[name] = added
         rows.load(name)
+        schema, _, rel = name.partition(".")  # what the table holds now: triggers may have added rows (profiles)
+        present = conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(schema, rel))).fetchone()
+        world.rows[name] = max(added, int(present[0]) if present else 0)
     return world
