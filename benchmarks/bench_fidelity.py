@@ -51,9 +51,11 @@ from pgmanager.bench import PROFILE_NAME, Generated, load_profile, load_workload
 from pgmanager.bench._stats import summarize  # noqa: E402
 from pgmanager.bench._workload import PLACEHOLDER, FromColumn  # noqa: E402
 from pgmanager.db import connect  # noqa: E402
-from pgmanager.sandbox import open_sandbox  # noqa: E402
+from pgmanager.sandbox import find_local_bindir, open_sandbox  # noqa: E402
 
-PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
+_BINDIR = find_local_bindir()
+PGBENCH = str(_BINDIR / "pgbench") if _BINDIR is not None else "pgbench"
+"""pgbench ships beside initdb (postgresql-15 / postgresql-client-15); else from PATH."""
 VALUES = 100
 GOAL_RATIO = 0.15
 GOAL_GENERATE_S = 60.0

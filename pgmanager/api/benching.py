@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 from ..bench import (
     GENERATOR_VERSION,
@@ -44,6 +45,8 @@ from .inputs import require_clean
 ProgressFn = Callable[[str, int, int], None]
 DEFAULT_DURATION_S = 5.0
 DEFAULT_SCALE = 1.0
+DEFAULT_CONFIRM = 2
+"""A query slower than the baseline is measured again this many times; it fails only if slower each time."""
 
 
 def data_migrator(settings: Settings, project: Project, profile: DataProfile, *, scale: float, seed: int,
@@ -67,7 +70,7 @@ def data_migrator(settings: Settings, project: Project, profile: DataProfile, *,
 
 
 def _check(scale: float | None, clients: int, duration_s: float | None, iterations: int | None, rate: float | None,
-           threshold: float, min_delta_ms: float, dsn: str | None, allow_write: bool) -> None:
+           threshold: float, min_delta_ms: float, dsn: str | None, allow_write: bool, confirm: int) -> None:
     if iterations is not None and duration_s is not None:
         raise ConfigError("give --iterations or --duration, not both", where="--iterations")
     for name, value, least in (("--clients", clients, 1), ("--iterations", iterations, 1)):
@@ -80,6 +83,8 @@ def _check(scale: float | None, clients: int, duration_s: float | None, iteratio
         raise ConfigError(f"must be 0 or more, got {threshold}", where="--threshold")
     if min_delta_ms < 0:
         raise ConfigError(f"must be 0 or more, got {min_delta_ms}", where="--min-delta-ms")
+    if confirm < 0:
+        raise ConfigError(f"must be 0 or more, got {confirm}", where="--confirm")
     if dsn is not None and scale is not None and not allow_write:
         raise ConfigError(f"bench is read-only on a real target: generating data at --scale {scale:g} inserts rows "
                           "into it; add --allow-write to do that, or drop --scale to bench its own data",
@@ -96,23 +101,27 @@ def bench(settings: Settings, project: Project, *, scale: float | None = None, s
           warmup: int = 5, queries: tuple[str, ...] = (), dsn: str | None = None, allow_write: bool = False,
           baseline: Path | None = None, threshold: float = 0.2, min_delta_ms: float = 1.0, slow_ms: float = 100.0,
           sandbox: str | None = None, sandbox_dsn: str | None = None, keep: bool = False,
-          box: Sandbox | None = None, on_progress: ProgressFn | None = None) -> BenchReport:
+          box: Sandbox | None = None, on_progress: ProgressFn | None = None,
+          confirm: int = DEFAULT_CONFIRM) -> BenchReport:
     """Run every workload query (``queries``: only these) as an authenticated user and as service_role.
 
     Without ``dsn``: on a sandbox clone of the data template (``box`` reuses a running sandbox). With
     ``dsn``: on that database's own data, read-only; ``scale`` there needs ``allow_write`` and adds
     generated rows first. ``baseline`` compares with a saved report (``comparison``; not ok on a
     regression: a plan shape change, or a p95 slower by more than ``threshold`` beyond its bootstrap
-    interval and by more than ``min_delta_ms``). Raises ConfigError for bad options, InputError for an
+    interval and by more than ``min_delta_ms``, in the first run and in each of ``confirm`` runs of it
+    again). Raises ConfigError for bad options, InputError for an
     unreadable baseline.
     """
-    _check(scale, clients, duration_s, iterations, rate, threshold, min_delta_ms, dsn, allow_write)
+    _check(scale, clients, duration_s, iterations, rate, threshold, min_delta_ms, dsn, allow_write, confirm)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     if iterations is None and duration_s is None:
         duration_s = DEFAULT_DURATION_S
     load = Load(clients=clients, iterations=iterations, duration_s=duration_s, rate=rate, warmup=max(0, warmup))
     base_report = load_baseline(baseline) if baseline is not None else None
+    gate: dict[str, Any] = {"baseline": base_report, "threshold": threshold, "min_delta_ms": min_delta_ms,
+                            "confirm": confirm}
     workload = load_workload(settings, queries)
     profile_path = settings.path(settings.queries) / PROFILE_NAME
     profile = load_profile(profile_path, f"{settings.queries.rstrip('/')}/{PROFILE_NAME}")
@@ -128,7 +137,7 @@ def bench(settings: Settings, project: Project, *, scale: float | None = None, s
             timings["generate"] = _ms_since(t)
         t = time.perf_counter()
         outcome = bench_workload(dsn, workload, load, seed=seed, read_only=not allow_write, slow_ms=slow_ms,
-                                 where=describe(dsn), on_progress=on_progress)
+                                 where=describe(dsn), on_progress=on_progress, **gate)
         timings["run"] = _ms_since(t)
         data = DataInfo(where="target", scale=scale, seed=seed, profile=profile.source,
                         generated_s=round(generated.seconds, 3) if generated else None,
@@ -150,7 +159,7 @@ def bench(settings: Settings, project: Project, *, scale: float | None = None, s
                 clone_dsn = sandbox_box.dsn(clone)
                 t = time.perf_counter()
                 outcome = bench_workload(clone_dsn, workload, load, seed=seed, read_only=False, slow_ms=slow_ms,
-                                         where=f"sandbox {clone}", on_progress=on_progress)
+                                         where=f"sandbox {clone}", on_progress=on_progress, **gate)
                 timings["run"] = _ms_since(t)
                 rows = _rows(clone_dsn, settings, profile)
             finally:
@@ -170,6 +179,7 @@ def bench(settings: Settings, project: Project, *, scale: float | None = None, s
     if base_report is not None and baseline is not None:
         comparison = compare(report, base_report, str(baseline), threshold=threshold, min_delta_ms=min_delta_ms,
                              seed=seed)
+        comparison = comparison.model_copy(update={"notes": [*comparison.notes, *outcome.notes]})
     ok = not outcome.problems and not any(q.error for q in outcome.queries) and \
         (comparison is None or not comparison.regressions)
     timings["total"] = _ms_since(t0)

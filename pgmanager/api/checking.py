@@ -14,21 +14,27 @@ from ..parse import parse_file
 from ..policies import tap_files
 from ..project import Project
 from ..sandbox import FunctionMigrator, find_local_bindir, open_sandbox
+from .benching import bench as run_bench
 from .building import build_database, project_extensions, project_migrator, sandbox_extensions
 from .inputs import findings
 from .linting import lint as run_lint
 from .verifying import verify as run_verify
 
 ProgressFn = Callable[[Any, int, int], None]
+BENCH_SCALE = 0.01
+BENCH_ITERATIONS = 20
+"""`check --bench`: 100 users, 500 projects, 20k usage events; 20 requests per query and identity."""
 
 
 def check(settings: Settings, project: Project, *, sandbox: str | None = None, sandbox_dsn: str | None = None,
           keep: bool = False, seed: bool = True, lint: bool = True, style: bool = True, verify: bool = True,
-          on_step: ProgressFn | None = None) -> CheckReport:
+          bench: bool = False, on_step: ProgressFn | None = None) -> CheckReport:
     """The main job: parse everything, lint it, build it in a sandbox and verify its RLS policies there.
 
-    Reports what was applied and how long each stage took. Lint and verification failures make the
-    report not ok; a file that cannot be used stops everything before the sandbox starts.
+    Reports what was applied and how long each stage took. ``bench``: a short `pgmanager bench` too
+    (BENCH_SCALE, BENCH_ITERATIONS), in the same sandbox. Lint and verification failures, and a bench
+    query that cannot run, make the report not ok; a file that cannot be used stops everything before the
+    sandbox starts.
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -53,6 +59,7 @@ def check(settings: Settings, project: Project, *, sandbox: str | None = None, s
     migrator = project_migrator(settings, project, seed=seed)
     t1 = time.perf_counter()
     verify_report = None
+    bench_report = None
     with open_sandbox(sandbox or settings.sandbox, sandbox_dsn=sandbox_dsn or settings.sandbox_dsn,
                       keep=keep, image=settings.sandbox_image, extensions=sandbox_extensions(project)) as box:
         wanted = project_extensions(project)
@@ -71,13 +78,19 @@ def check(settings: Settings, project: Project, *, sandbox: str | None = None, s
             t4 = time.perf_counter()
             verify_report = run_verify(settings, project, box=box)
             timings["verify"] = _ms_since(t4)
+        if bench:
+            t5 = time.perf_counter()
+            bench_report = run_bench(settings, project, scale=BENCH_SCALE, iterations=BENCH_ITERATIONS, box=box)
+            timings["bench"] = _ms_since(t5)
     timings["total"] = _ms_since(t0)
-    ok = (lint_report is None or lint_report.ok) and (verify_report is None or verify_report.ok)
+    ok = (lint_report is None or lint_report.ok) and (verify_report is None or verify_report.ok) and \
+        (bench_report is None or bench_report.ok)
     skipped = {}
     if verify_report is not None and verify_report.tap_skipped and tap_files(settings.root):
         skipped["pgTAP"] = _no_pgtap(info.provider, info.server_version)
     return CheckReport(ok=ok, sandbox=info, files=len(files), statements=statements, migrate=result,
                        lint=lint_report, verify=verify_report, skipped=skipped, warnings=warnings,
+                       bench=bench_report.model_dump(mode="json") if bench_report is not None else None,
                        timings_ms=timings)
 
 

@@ -5,7 +5,8 @@
 - ``_sample``: each request's parameters and the user it runs as;
 - ``_run``: clients, identities, closed and open loops; ``_stats``: exact percentiles, the bootstrap;
 - ``_explain``: plan fingerprints and flags; ``_report``: the report's figures and text;
-- ``_compare``: the baseline gate; ``_bench``: all of it on one database.
+- ``_compare``: the baseline gate; ``_html``: the report as one offline HTML page;
+- ``_bench``: all of it on one database.
 
 ``pgmanager.api.benching.bench`` wires it to the project, its sandbox and its data template.
 """
@@ -13,6 +14,7 @@
 from ._bench import Outcome, bench_workload
 from ._compare import compare, load_baseline
 from ._data import GENERATOR_VERSION, PROFILE_NAME, DataProfile, Generated, generate, load_profile, table_rows
+from ._html import html_report
 from ._models import (
     AUTHENTICATED,
     IDENTITIES,
@@ -54,6 +56,7 @@ __all__ = [
     "compare",
     "database_metrics",
     "generate",
+    "html_report",
     "load_baseline",
     "load_profile",
     "load_workload",

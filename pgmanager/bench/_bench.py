@@ -13,8 +13,9 @@ import psycopg
 from ..catalog import Table, read_catalog
 from ..db import connection, error_line
 from ..errors import ConfigError, InputError
-from ._explain import explain, fingerprint, flags, shape
-from ._models import AUTHENTICATED, IDENTITIES, SERVICE_ROLE, Plan, Problem, QueryResult, Run
+from ._compare import MIN_DELTA_MS, slower_queries
+from ._explain import explain, fingerprint, flags, plan_difference, shape
+from ._models import AUTHENTICATED, IDENTITIES, SERVICE_ROLE, BenchReport, Plan, Problem, QueryResult, Run
 from ._report import rls_ratio, run_result
 from ._run import Clients, Load, RunError, client_rng, end_request, identity_sql, run
 from ._sample import Sampler, build_sampler
@@ -27,6 +28,8 @@ ProgressFn = Callable[[str, int, int], None]
 class Outcome:
     queries: list[QueryResult] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What the baseline's confirmation runs found (see ``bench_workload``'s ``confirm``)."""
 
 
 def _problem(exc: InputError) -> Problem:
@@ -76,8 +79,45 @@ def sql_checksum(query: Query) -> str:
 
 
 def bench_workload(dsn: str, workload: Workload, load: Load, *, seed: int, read_only: bool, slow_ms: float,
-                   where: str, on_progress: ProgressFn | None = None) -> Outcome:
-    """Run every query of ``workload`` on ``dsn``; a query that cannot run is a problem, not the end."""
+                   where: str, on_progress: ProgressFn | None = None, baseline: BenchReport | None = None,
+                   threshold: float = 0.2, min_delta_ms: float = MIN_DELTA_MS, confirm: int = 0) -> Outcome:
+    """Run every query of ``workload`` on ``dsn``; a query that cannot run is a problem, not the end.
+
+    With a ``baseline``, a query whose p95 looks slower than the baseline's is measured again, up to
+    ``confirm`` times, and keeps its slower figures only when every measurement was slower: a burst
+    of load on the machine during one query's run (other processes, a checkpoint) then does not fail
+    the gate, and a real slowdown, which every run shows, still does. A changed plan is not measured
+    again (it fails whatever the timings).
+    """
+    out = _measure(dsn, workload, load, seed=seed, read_only=read_only, slow_ms=slow_ms, where=where,
+                   on_progress=on_progress)
+    if baseline is None:
+        return out
+
+    def suspects(queries: list[QueryResult]) -> set[str]:
+        return slower_queries(queries, baseline, threshold=threshold, min_delta_ms=min_delta_ms, seed=seed)
+
+    slow = suspects(out.queries)
+    for attempt in range(1, confirm + 1):
+        if not slow:
+            break
+        again = _measure(dsn, Workload(queries=[q for q in workload.queries if q.name in slow]), load, seed=seed,
+                         read_only=read_only, slow_ms=slow_ms, where=where)
+        redone = {q.name: q for q in again.queries if q.error is None}
+        still = suspects(list(redone.values())) | (slow - set(redone))
+        for i, q in enumerate(out.queries):
+            if q.name in redone:
+                out.queries[i] = redone[q.name]
+        for name in sorted(slow):
+            state = "slower again" if name in still else "not slower: the first figures were noise"
+            out.notes.append(f"{name}: slower than the baseline, measured again (confirmation {attempt} of "
+                             f"{confirm}): {state}")
+        slow = still
+    return out
+
+
+def _measure(dsn: str, workload: Workload, load: Load, *, seed: int, read_only: bool, slow_ms: float,
+             where: str, on_progress: ProgressFn | None = None) -> Outcome:
     out = Outcome(problems=[_problem(p) for p in workload.problems])
     with connection(dsn) as conn:
         check_roles(conn, where)
@@ -118,8 +158,13 @@ def bench_workload(dsn: str, workload: Workload, load: Load, *, seed: int, read_
                              for identity in (AUTHENTICATED, SERVICE_ROLE)]
                 except psycopg.Error as exc:
                     error = f"EXPLAIN failed: {error_line(exc)}"
+            difference: list[str] = []
+            by = {p.identity: p for p in plans}
+            if flagged and all(by.get(i) is not None and by[i].plan for i in IDENTITIES):
+                difference = plan_difference(by[AUTHENTICATED].plan["Plan"], by[SERVICE_ROLE].plan["Plan"])
             out.queries.append(result.model_copy(update={"runs": runs, "rls_ratio": ratio, "rls_flagged": flagged,
-                                                         "plans": plans, "error": error}))
+                                                         "rls_difference": difference, "plans": plans,
+                                                         "error": error}))
             if error is not None:
                 out.problems.append(Problem(where=f"{q.file}:{q.line}", message=f"query {q.name} failed {error}"))
         if on_progress:

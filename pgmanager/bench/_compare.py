@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..errors import InputError
-from ._models import IDENTITIES, BenchReport, Comparison, Verdict
+from ._models import IDENTITIES, BenchReport, Comparison, QueryResult, Verdict
 from ._stats import regressed
 
 CONFIDENCE = 0.95
@@ -41,6 +41,53 @@ def load_baseline(path: Path) -> BenchReport:
         raise InputError(f"not a pgmanager bench report ({loc}: {first['msg']})", where=str(path)) from None
 
 
+def verdicts_of(q: QueryResult, before: QueryResult | None, *, threshold: float, min_delta_ms: float, seed: int,
+                notes: list[str]) -> list[Verdict]:
+    """``q``'s verdict as each identity against its baseline ``before``; notes what does not compare."""
+    verdicts: list[Verdict] = []
+    for identity in IDENTITIES:
+        run, plan = q.run(identity), q.plan(identity)
+        if run is None:
+            continue
+        old_run = before.run(identity) if before else None
+        if before is None or old_run is None or not old_run.samples_us:
+            verdicts.append(Verdict(query=q.name, identity=identity, verdict="new", p95=run.latency.p95,
+                                    detail="not in the baseline"))
+            continue
+        if before.sql_checksum != q.sql_checksum:
+            notes.append(f"{q.name}: its SQL changed since the baseline")
+        old_plan = before.plan(identity)
+        fail, interval = regressed([v / 1000 for v in old_run.samples_us], [v / 1000 for v in run.samples_us],
+                                   threshold, draws=DRAWS, confidence=CONFIDENCE, seed=seed)
+        measured = Verdict(query=q.name, identity=identity, verdict="ok", baseline_p95=old_run.latency.p95,
+                           p95=run.latency.p95, ratio=round(interval.point, 3), ci_low=round(interval.low, 3),
+                           ci_high=round(interval.high, 3))
+        delta = run.latency.p95 - old_run.latency.p95
+        if old_plan is not None and plan is not None and old_plan.fingerprint != plan.fingerprint:
+            measured = measured.model_copy(update={
+                "verdict": "plan changed", "plan_before": old_plan.shape, "plan_after": plan.shape,
+                "detail": f"plan shape changed: was {old_plan.shape}; now {plan.shape}"})
+        elif fail and delta > min_delta_ms:
+            measured = measured.model_copy(update={
+                "verdict": "slower",
+                "detail": f"p95 {interval.point:.2f}x the baseline ({CONFIDENCE:.0%} interval {interval.low:.2f}.."
+                          f"{interval.high:.2f}, over {1 + threshold:.2f}; +{delta:.2f} ms)"})
+        elif interval.high < 1 / (1 + threshold):
+            measured = measured.model_copy(update={"verdict": "faster",
+                                                   "detail": f"p95 {interval.point:.2f}x the baseline"})
+        verdicts.append(measured)
+    return verdicts
+
+
+def slower_queries(queries: list[QueryResult], baseline: BenchReport, *, threshold: float, min_delta_ms: float,
+                   seed: int) -> set[str]:
+    """The queries whose p95 is slower than the baseline's as some identity (a changed plan aside)."""
+    return {v.query for q in queries
+            for v in verdicts_of(q, baseline.query(q.name), threshold=threshold, min_delta_ms=min_delta_ms,
+                                 seed=seed, notes=[])
+            if v.verdict == "slower"}
+
+
 def compare(current: BenchReport, baseline: BenchReport, source: str, *, threshold: float,
             min_delta_ms: float = MIN_DELTA_MS, seed: int = 0) -> Comparison:
     notes = []
@@ -52,41 +99,10 @@ def compare(current: BenchReport, baseline: BenchReport, source: str, *, thresho
             notes.append(f"the baseline ran with {label} {then}, this run with {now}: timings may not compare")
     verdicts: list[Verdict] = []
     for q in current.queries:
-        before = baseline.query(q.name)
-        for identity in IDENTITIES:
-            run, plan = q.run(identity), q.plan(identity)
-            if run is None:
-                continue
-            old_run = before.run(identity) if before else None
-            if before is None or old_run is None or not old_run.samples_us:
-                verdicts.append(Verdict(query=q.name, identity=identity, verdict="new", p95=run.latency.p95,
-                                        detail="not in the baseline"))
-                continue
-            if before.sql_checksum != q.sql_checksum:
-                notes.append(f"{q.name}: its SQL changed since the baseline")
-            old_plan = before.plan(identity)
-            fail, interval = regressed([v / 1000 for v in old_run.samples_us], [v / 1000 for v in run.samples_us],
-                                       threshold, draws=DRAWS, confidence=CONFIDENCE, seed=seed)
-            measured = Verdict(query=q.name, identity=identity, verdict="ok", baseline_p95=old_run.latency.p95,
-                               p95=run.latency.p95, ratio=round(interval.point, 3), ci_low=round(interval.low, 3),
-                               ci_high=round(interval.high, 3))
-            delta = run.latency.p95 - old_run.latency.p95
-            if old_plan is not None and plan is not None and old_plan.fingerprint != plan.fingerprint:
-                measured = measured.model_copy(update={
-                    "verdict": "plan changed", "plan_before": old_plan.shape, "plan_after": plan.shape,
-                    "detail": f"plan shape changed: was {old_plan.shape}; now {plan.shape}"})
-            elif fail and delta > min_delta_ms:
-                measured = measured.model_copy(update={
-                    "verdict": "slower",
-                    "detail": f"p95 {interval.point:.2f}x the baseline ({CONFIDENCE:.0%} interval {interval.low:.2f}.."
-                              f"{interval.high:.2f}, over {1 + threshold:.2f}; +{delta:.2f} ms)"})
-            elif interval.high < 1 / (1 + threshold):
-                measured = measured.model_copy(update={"verdict": "faster",
-                                                       "detail": f"p95 {interval.point:.2f}x the baseline"})
-            verdicts.append(measured)
+        verdicts.extend(verdicts_of(q, baseline.query(q.name), threshold=threshold, min_delta_ms=min_delta_ms,
+                                    seed=seed, notes=notes))
     for q in baseline.queries:
         if current.query(q.name) is None:
             notes.append(f"{q.name}: in the baseline, not in this run")
     return Comparison(baseline=source, threshold=threshold, min_delta_ms=min_delta_ms, confidence=CONFIDENCE,
-                      verdicts=verdicts,
-                      notes=list(dict.fromkeys(notes)))
+                      verdicts=verdicts, notes=list(dict.fromkeys(notes)))

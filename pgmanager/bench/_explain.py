@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 import psycopg
@@ -92,3 +93,35 @@ def explain(conn: psycopg.Connection, query_sql: str, params: dict[str, Any], *,
     data = row[0]
     doc = json.loads(data) if isinstance(data, str) else data
     return dict(doc[0])
+
+
+_FUNCTION_CALL = re.compile(r"\b((?:[a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*)\(")
+_NOT_FUNCTIONS = {"any", "all", "array", "row", "coalesce", "nullif", "greatest", "least", "exists", "in"}
+
+
+def _features(node: dict[str, Any], out: dict[str, int]) -> None:
+    """What a plan does, counted: its nodes (InitPlans and SubPlans named as such) and the functions its
+    filters and conditions call per row."""
+    label = _label(node)
+    relationship = node.get("Parent Relationship")
+    if relationship in ("InitPlan", "SubPlan"):
+        label = f"{str(node.get('Subplan Name') or relationship).strip()}: {label}"
+    out[label] = out.get(label, 0) + 1
+    for key in ("Filter", "Index Cond", "Recheck Cond", "Join Filter", "Hash Cond", "One-Time Filter"):
+        for name in _FUNCTION_CALL.findall(str(node.get(key, "")).lower()):
+            if name not in _NOT_FUNCTIONS:
+                call = f"call to {name}() in {key.lower()} at {_label(node)}"
+                out[call] = out.get(call, 0) + 1
+    for child in node.get("Plans", ()):
+        _features(child, out)
+
+
+def plan_difference(through_rls: dict[str, Any], bypassing: dict[str, Any]) -> list[str]:
+    """What the plan through RLS has that the plan bypassing it does not: a node (a sequential scan, an
+    InitPlan, a SubPlan...) or a function called in a filter (``auth.uid()``, a membership check)."""
+    mine: dict[str, int] = {}
+    theirs: dict[str, int] = {}
+    _features(through_rls, mine)
+    _features(bypassing, theirs)
+    return [item if count - theirs.get(item, 0) == 1 else f"{item} (x{count - theirs.get(item, 0)})"
+            for item, count in mine.items() if count > theirs.get(item, 0)]

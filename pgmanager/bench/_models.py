@@ -73,6 +73,9 @@ class QueryResult(Model):
     runs: list[Run] = []
     rls_ratio: float | None = Field(default=None, description="p95 as authenticated / p95 as service_role")
     rls_flagged: bool = Field(default=False, description=f"rls_ratio above {RLS_FLAG_RATIO:g}")
+    rls_difference: list[str] = Field(default=[], description="when flagged: what the authenticated plan has that "
+                                      "the service_role plan has not (nodes, InitPlans, SubPlans, functions in "
+                                      "filters)")
     plans: list[Plan] = []
     error: str | None = None
 

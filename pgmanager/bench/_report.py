@@ -100,6 +100,7 @@ def text_table(report: BenchReport) -> str:
         if q.rls_flagged:
             out.append(f"{q.name}: RLS costs {q.rls_ratio:.2f}x the p95 of service_role (flagged above "
                        f"{RLS_FLAG_RATIO:g}x)")
+            out.extend(f"{q.name}: through RLS only: {item}" for item in q.rls_difference)
         for p in q.plans:
             for flag in p.flags:
                 out.append(f"{q.name} as {p.identity}: {flag}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._base import Finding, Model, SandboxInfo
 from .lint import LintReport
 from .migrate import MigrateResult
@@ -25,4 +27,6 @@ class CheckReport(Model):
     """Stages that could not run here (not those turned off by an option), and why: {"pgTAP": "..."}."""
     warnings: list[str] = []
     """What the sandbox could only pretend to have, e.g. an extension built as pgmanager's stand-in."""
+    bench: dict[str, Any] | None = None
+    """`check --bench`: the short bench's report, as `pgmanager bench --format json` prints it."""
     timings_ms: dict[str, float] = {}

@@ -4,6 +4,11 @@ gate, and read-only targets."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import zlib
+from html.parser import HTMLParser
 from pathlib import Path
 
 import jsonschema
@@ -12,6 +17,7 @@ import pytest
 
 from pgmanager.api.benching import bench
 from pgmanager.api.inputs import load
+from pgmanager.bench._html import COLORS
 from pgmanager.sandbox import Sandbox
 from tests.conftest import ROOT, run_cli
 
@@ -58,7 +64,8 @@ def baseline(pgm_server: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> t
     """One real run on this repository's project, saved as a baseline."""
     saved = tmp_path_factory.mktemp("bench") / "base.json"
     result = run_cli("bench", "--scale", "0.01", "--iterations", "20", "--clients", "2", "--slow-ms", "0",
-                     "--format", "json", "--save", str(saved), "--sandbox", "dsn", "--sandbox-dsn", pgm_server.dsn())
+                     "--format", "json", "--save", str(saved), "--html", str(saved.with_suffix(".html")),
+                     "--sandbox", "dsn", "--sandbox-dsn", pgm_server.dsn())
     assert result.code == 0, result.err
     return saved, json.loads(result.out)
 
@@ -75,6 +82,10 @@ def test_every_query_runs_through_rls_and_as_service_role(baseline: tuple[Path, 
         assert q["rls_ratio"] == round(runs["authenticated"]["latency"]["p95"] / runs["service_role"]["latency"]["p95"],
                                        3)
         assert q["rls_flagged"] == (q["rls_ratio"] > 2)
+        # flagged: what the plan through RLS has that service_role's has not (the policies' checks at least)
+        assert bool(q["rls_difference"]) == q["rls_flagged"]
+        if q["name"] == "project-recent-files" and q["rls_flagged"]:
+            assert any(d.startswith("call to private.can_read_project() in filter at ") for d in q["rls_difference"])
         assert all(p["analyzed"] for p in q["plans"])  # --slow-ms 0: every query is slow, so EXPLAIN ANALYZEd
     assert report["database"]["queryTime"] == [q["runs"][0]["latency"]["p95"] for q in report["queries"]]
     assert report["database"]["connectionPool"]["active"] + report["database"]["connectionPool"]["idle"] == 2
@@ -161,3 +172,151 @@ def test_a_second_run_clones_the_data_template_and_rate_runs_an_open_loop(pgm_se
     run = second.queries[0].runs[0]
     assert second.settings.mode == "open" and run.service is not None and run.requests == 30
     assert run.latency.max >= run.service.max  # from the scheduled start: never shorter than the service time
+
+
+class _Page(HTMLParser):
+    """Every element of the page with its attributes, and every external reference."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+        self.inside: list[str] = []  # the data-query of the open <section>s
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "section":
+            self.inside.append(attributes.get("data-query") or "")
+        self.elements.append((tag, {**attributes, "in": self.inside[-1] if self.inside else None}))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "section":
+            self.inside.pop()
+
+
+def test_the_html_report_charts_every_query_as_both_identities_offline(baseline: tuple[Path, dict]) -> None:
+    saved, report = baseline
+    text = saved.with_suffix(".html").read_text()
+    page = _Page()
+    page.feed(text)
+    assert text.startswith("<!DOCTYPE html>")
+    # offline: no script, stylesheet, image or font fetched from anywhere
+    assert not [(t, a) for t, a in page.elements if t in ("script", "link", "img", "iframe")
+                or any(k in ("src", "href") for k in a)]
+    assert "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in text
+    sections = [a["data-query"] for t, a in page.elements if t == "section"]
+    assert sections == [q["name"] for q in report["queries"]]
+    for q in report["queries"]:
+        charts = [a for t, a in page.elements if t == "svg" and a["in"] == q["name"]]
+        assert len(charts) == 1 and charts[0]["class"] == "latency-chart"
+        dists = [a["data-identity"] for t, a in page.elements if t == "path" and a.get("class") == "dist"
+                 and a["in"] == q["name"]]
+        assert dists == ["authenticated", "service_role"]
+        marks = {(a["data-identity"], a["data-mark"]) for t, a in page.elements
+                 if t == "line" and a.get("class") == "mark" and a["in"] == q["name"]}
+        assert marks == {(i, m) for i in ("authenticated", "service_role") for m in ("p50", "p95")}
+        assert f"<b>{q['rls_ratio']:.2f}x</b>" in text
+    flagged = [q["name"] for q in report["queries"] if q["rls_flagged"]]
+    assert text.count("flagged: above 2x") == len(flagged)
+
+
+def _png_pixels(data: bytes) -> tuple[int, int, set[tuple[int, int, int]]]:
+    """Width, height and the set of colours of an 8-bit RGB or RGBA PNG (what Chromium writes)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, header = 8, b"", b""
+    while pos < len(data):
+        size = int.from_bytes(data[pos:pos + 4], "big")
+        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + size]
+        header = body if kind == b"IHDR" else header
+        idat += body if kind == b"IDAT" else b""
+        pos += 12 + size
+    width, height = int.from_bytes(header[0:4], "big"), int.from_bytes(header[4:8], "big")
+    assert header[8] == 8 and header[9] in (2, 6) and header[12] == 0, "not an 8-bit non-interlaced RGB(A) PNG"
+    bpp = 3 if header[9] == 2 else 4
+    raw, stride = zlib.decompress(idat), width * bpp
+    prev, colours = bytearray(stride), set()
+    for row in range(height):
+        kind, line = raw[row * (stride + 1)], bytearray(raw[row * (stride + 1) + 1:(row + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 255
+            elif kind == 2:
+                line[i] = (line[i] + b) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        colours.update((line[i], line[i + 1], line[i + 2]) for i in range(0, stride, bpp))
+        prev = line
+    return width, height, colours
+
+
+def test_the_html_report_renders_in_headless_chromium(baseline: tuple[Path, dict], tmp_path: Path) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("PGMANAGER_REQUIRE_CHROMIUM") == "1":
+            pytest.fail("PGMANAGER_REQUIRE_CHROMIUM=1, but there is no chromium on PATH")
+        pytest.skip("no chromium on PATH (apt-get install chromium): the HTML report is not rendered")
+    saved, _ = baseline
+    shot = tmp_path / "report.png"
+    proc = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                           "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=800,700",
+                           f"--screenshot={shot}", saved.with_suffix(".html").as_uri()],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0 and shot.is_file(), proc.stderr
+    width, height, colours = _png_pixels(shot.read_bytes())
+    assert (width, height) == (800, 700)
+
+    def near(rgb: tuple[int, int, int]) -> bool:
+        return any(all(abs(c - t) <= 6 for c, t in zip(colour, rgb, strict=True)) for colour in colours)
+
+    # the first chart is drawn: both identities' histograms, filled at 30% over the plot's background
+    for colour in (COLORS["authenticated"], COLORS["service_role"]):
+        r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+        assert near(tuple(round(0.3 * v + 0.7 * 251) for v in (r, g, b))), colour  # type: ignore[arg-type]
+
+
+def test_check_bench_runs_a_short_bench_and_fails_on_a_query_that_cannot_run(project_copy: Path,
+                                                                              pgm_server: Sandbox) -> None:
+    (project_copy / "sql" / "queries" / "broken.sql").write_text("-- name: broken\n-- param: user_id sampled somehow\n"
+                                                                 "select %(user_id)s::uuid;\n")
+    result = run_cli("check", "--bench", "--no-lint", "--no-verify", "--format", "json", "--sandbox", "dsn",
+                     "--sandbox-dsn", pgm_server.dsn(), cwd=project_copy)
+    assert result.code == 1, result.err
+    report = json.loads(result.out)
+    assert report["findings"] == [] and report["lint"] is None and report["verify"] is None  # only the bench failed
+    benched = report["bench"]
+    assert [p["where"] for p in benched["problems"]] == ["sql/queries/broken.sql:2"]
+    assert {q["name"] for q in benched["queries"]} == QUERIES
+    assert all(r["requests"] == 20 for q in benched["queries"] for r in q["runs"])
+    assert benched["data"]["scale"] == 0.01 and "bench" in report["timings_ms"]
+    text = run_cli("check", "--bench", "--no-lint", "--no-verify", "--sandbox", "dsn", "--sandbox-dsn",
+                   pgm_server.dsn(), cwd=project_copy)
+    assert text.code == 1
+    assert "sql/queries/broken.sql:2: unknown parameter source 'sampled'" in text.out
+    assert "user-projects" in text.out.split("bench (scale 0.01, 20 requests per query and identity)")[1]
+
+
+def test_a_run_slower_than_its_baseline_fails_after_being_measured_again(baseline: tuple[Path, dict],
+                                                                        pgm_server: Sandbox, tmp_path: Path) -> None:
+    """The latency route of the gate (the plans are the same): a baseline 10x faster than this machine, so
+    that noise cannot hide the slowdown; the slower query is measured again (--confirm 1) and still fails."""
+    report = json.loads(baseline[0].read_text())  # a copy: the fixture's report is shared
+    for q in report["queries"]:
+        for r in q["runs"]:
+            r["samples_us"] = [max(1, v // 10) for v in r["samples_us"]]
+            r["latency"] = {k: (v / 10 if k != "count" else v) for k, v in r["latency"].items()}
+    fast = tmp_path / "fast.json"
+    fast.write_text(json.dumps(report))
+    result = run_cli("bench", "--scale", "0.01", "--iterations", "20", "--clients", "2", "--query", "usage-analytics",
+                     "--baseline", str(fast), "--min-delta-ms", "0", "--confirm", "1", "--sandbox", "dsn",
+                     "--sandbox-dsn", pgm_server.dsn())
+    assert result.code == 1, result.out + result.err
+    slower = [line for line in result.out.splitlines() if line.startswith("slower: usage-analytics as ")]
+    assert len(slower) == 2, result.out
+    assert "note: usage-analytics: slower than the baseline, measured again (confirmation 1 of 1): slower again" \
+        in result.out
+    assert "plan changed" not in result.out

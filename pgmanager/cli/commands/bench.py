@@ -9,9 +9,11 @@ from types import SimpleNamespace
 import click
 
 from ...api.benching import bench
-from ...bench import BenchReport, text_table
+from ...bench import BenchReport, html_report, text_table
+from ...errors import EXIT_USAGE
 from ...redaction import redact
 from .._common import (
+    echo,
     emit_json,
     err,
     format_option,
@@ -55,10 +57,18 @@ def print_text(report: BenchReport) -> None:
             markup=False)
 
 
+def _write(path: Path, text: str, option: str) -> None:
+    try:
+        path.write_text(redact(text), encoding="utf-8")
+    except OSError as exc:
+        err.print(f"error: {option}: cannot write {path}: {exc.strerror}", markup=False)
+        sys.exit(EXIT_USAGE)
+
+
 @click.command("bench")
 @project_option
 @sandbox_options
-@format_option()
+@format_option("text", "json", "html")
 @click.option("--scale", type=float, default=None,
               help="Data scale: 1 is 10k users, 50k projects, 200k files, 2M usage events (default 1 in a sandbox; "
                    "with --dsn it needs --allow-write).")
@@ -81,16 +91,22 @@ def print_text(report: BenchReport) -> None:
               help="Regression threshold on p95 (0.2: 20% slower beyond the bootstrap interval).")
 @click.option("--min-delta-ms", type=float, default=1.0, show_default=True,
               help="... and slower by more than this many ms (sub-ms queries shift that much between runs).")
+@click.option("--confirm", type=click.IntRange(0), default=2, show_default=True,
+              help="With --baseline: a query slower than the baseline is measured again this many times, and "
+                   "fails only if slower every time.")
 @click.option("--slow-ms", type=float, default=100.0, show_default=True,
               help="A p95 above this is a slow query (listed, and EXPLAIN ANALYZEd).")
 @click.option("--save", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the JSON report (with raw samples) here, for a later --baseline.")
+@click.option("--html", "html", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the HTML report (latency charts, works offline) here.")
 @output_option
 @handle_errors
 def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | None, keep: bool, fmt: str,
             scale: float | None, seed: int, clients: int, duration_s: float | None, iterations: int | None,
             rate: float | None, warmup: int, queries: tuple[str, ...], dsn: str | None, allow_write: bool,
-            baseline: Path | None, threshold: float, min_delta_ms: float, slow_ms: float, save: Path | None) -> None:
+            baseline: Path | None, threshold: float, min_delta_ms: float, confirm: int, slow_ms: float,
+            save: Path | None, html: Path | None) -> None:
     """Benchmark every query of sql/queries/*.sql as an authenticated user through RLS and as service_role,
     on generated data in a sandbox (or a target's own data with --dsn). Reports exact p50/p95/p99/p99.9,
     throughput, the RLS overhead (flagged above 2x) and plan flags. Exit 1 when a query cannot run or
@@ -104,12 +120,16 @@ def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | No
         report = bench(settings, project, scale=scale, seed=seed, clients=clients, duration_s=duration_s,
                        iterations=iterations, rate=rate, warmup=warmup, queries=queries, dsn=dsn,
                        allow_write=allow_write, baseline=baseline, threshold=threshold,
-                       min_delta_ms=min_delta_ms, slow_ms=slow_ms,
+                       min_delta_ms=min_delta_ms, slow_ms=slow_ms, confirm=confirm,
                        sandbox=sandbox, sandbox_dsn=sandbox_dsn, keep=keep, on_progress=on_progress)
     if save is not None:
-        save.write_text(redact(report.model_dump_json(indent=2)) + "\n", encoding="utf-8")
+        _write(save, report.model_dump_json(indent=2) + "\n", "--save")
+    if html is not None:
+        _write(html, html_report(report), "--html")
     if fmt == "json":
         emit_json(report)
+    elif fmt == "html":
+        echo(html_report(report), nl=False)
     else:
         print_text(report)
     for problem in report.problems:

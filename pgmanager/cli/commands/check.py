@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ...api import checking
+from ...bench import BenchReport, text_table
 from ...models import CheckReport, Severity
 from .. import _reporters as reporters
 from .._common import (
@@ -49,6 +50,9 @@ def junit(report: CheckReport) -> str:
         stage("build", t.get("build", 0))
     if report.verify is not None:
         stage("verify", t.get("verify", 0), None if report.verify.ok else f"{report.verify.failures} failure(s)")
+    if report.bench is not None:
+        problems = [f"{p['where']}: {p['message']}" for p in report.bench["problems"]]
+        stage("bench", t.get("bench", 0), "\n".join(problems) or None)
     for name, why in report.skipped.items():
         stage(name, 0, skipped=why)
     parts = []
@@ -82,6 +86,9 @@ def failed_stages(report: CheckReport) -> list[str]:
                       if any(f.rule.startswith("style/") for f in report.lint.findings) else ""))
     if report.verify is not None and not report.verify.ok:
         why.append(f"verify: {report.verify.failures} failure(s)")
+    if report.bench is not None and report.bench.get("ok") is False:
+        why.append("bench: " + (f"{len(report.bench.get('problems', []))} problem(s)"
+                                if report.bench.get("problems") else "a regression"))
     return why
 
 
@@ -104,17 +111,19 @@ def verdict(report: CheckReport) -> str:
 @click.option("--no-lint", is_flag=True, help="Skip the linter.")
 @click.option("--no-style", is_flag=True, help="Lint without sqlfluff (AST rules only).")
 @click.option("--no-verify", is_flag=True, help="Skip the RLS policy verification.")
+@click.option("--bench", "bench", is_flag=True,
+              help="Also run a short `pgmanager bench` (scale 0.01, 20 requests per query and identity).")
 @output_option
 @handle_errors
 def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | None, keep: bool, fmt: str,
-            no_seed: bool, no_lint: bool, no_style: bool, no_verify: bool) -> None:
+            no_seed: bool, no_lint: bool, no_style: bool, no_verify: bool, bench: bool) -> None:
     """Parse, lint, build in a throwaway database and verify the RLS policies; report what applied
     (junit: one case per stage, then lint's and verify's suites)."""
     settings, project = load(project_dir)
     with progress("building", fmt == "text") as on_step:
         report = checking.check(settings, project, sandbox=sandbox, sandbox_dsn=sandbox_dsn, keep=keep,
                                 seed=not no_seed, lint=not no_lint, style=not no_style, verify=not no_verify,
-                                on_step=on_step)
+                                bench=bench, on_step=on_step)
     if fmt == "junit":
         echo(junit(report))
         sys.exit(0 if report.ok else 1)
@@ -145,5 +154,12 @@ def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | No
     if report.verify is not None:
         out.print("verify:", markup=False)
         print_verify(report.verify, matrix=False)
+    if report.bench is not None:
+        benched = BenchReport.model_validate(report.bench)
+        out.print(f"bench (scale {benched.data.scale:g}, {benched.settings.iterations} requests per query and "
+                  f"identity) in {t.get('bench', 0) / 1000:.2f} s:", markup=False)
+        out.print(text_table(benched), markup=False)
+        for problem in benched.problems:
+            out.print(f"{problem.where}: {problem.message}", markup=False)
     out.print(f"{verdict(report)} in {t.get('total', 0) / 1000:.2f} s", markup=False)
     sys.exit(0 if report.ok else 1)
