@@ -12,6 +12,7 @@ Advisors only read: they run in one read-only transaction, rolled back. Where a 
 the same thing, the advisor is its live twin and shares its name, level, fix line and documentation.
 """
 
+from . import api, functions, indexes, rls, supabase, upgrades  # noqa: F401  -- importing registers each group
 from ._base import Advisor, AdvisorContext, Hit, registry
 from ._run import Outcome, locate, parse_db_schemas, run
 

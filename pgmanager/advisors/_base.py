@@ -162,9 +162,7 @@ class Advisor:
 
 
 def registry() -> dict[str, type[Advisor]]:
-    """Every registered advisor by name (importing the group modules fills it)."""
-    from . import api, functions, indexes, rls, supabase, upgrades  # noqa: F401  -- importing registers the advisors
-
+    """Every registered advisor by name (pgmanager.advisors imports the group modules, which fill it)."""
     return dict(sorted(_REGISTRY.items()))
 
 

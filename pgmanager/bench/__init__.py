@@ -13,7 +13,7 @@
 
 from ._bench import Outcome, bench_workload
 from ._compare import compare, load_baseline
-from ._data import GENERATOR_VERSION, PROFILE_NAME, DataProfile, Generated, generate, load_profile, table_rows
+from ._data import GENERATOR_VERSION, Generated, generate, table_rows
 from ._html import html_report
 from ._models import (
     AUTHENTICATED,
@@ -28,6 +28,7 @@ from ._models import (
     Run,
     Verdict,
 )
+from ._profile import PROFILE_NAME, DataProfile, load_profile
 from ._report import database_metrics, text_table
 from ._run import Load
 from ._workload import Query, Workload, load_workload, parse_query

@@ -8,6 +8,7 @@ rows, which user or row a column points at), so a failure shrinks to a minimal w
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -148,8 +149,6 @@ def check_world(conn: psycopg.Connection, world: WorldData, targets: list[tuple[
 
 def reproduction(conn: psycopg.Connection, leak: Leak) -> str:
     """SQL that rebuilds the minimal world and shows the disagreement (run as the table owner)."""
-    import json
-
     lines = ["begin;", *(s.as_string(conn) + ";" for s in insert_statements(leak.world))]
     payload = {"role": leak.viewer.role, **({"sub": leak.viewer.user_id} if leak.viewer.user_id else {})}
     lines += [sql.SQL("set local role {};").format(sql.Identifier(leak.viewer.role)).as_string(conn),
