@@ -1,16 +1,23 @@
 """Benchmark `pgmanager lint` against sqlfluff and squawk on a generated corpus.
 
     python benchmarks/lint.py [--files 200] [--big-lines 5000] [--skip-sqlfluff-serial]
+                              [--parser auto|python|rust|both]
 
 Generates 200 migrations of about 40 lines each plus one migration of about 5,000 lines, then
 times whole processes (what a user or a pre-commit hook waits for), in one run:
-pgmanager lint cold and warm (one file changed), the AST rules alone (cold and warm),
+pgmanager lint cold and warm (one file changed: the newest, a middle one, a middle one's schema),
+the AST rules alone (cold and warm),
 `sqlfluff lint` (1 and 2 processes) and `squawk`. Prints seconds and the ratios the goals name.
+The cold full lint and single-process sqlfluff are timed with sqlfluff's Python parser and, when
+``sqlfluffrs`` is installed, with its Rust parser (``--parser both``, the default then); both sides
+use the same parser (``use_rust_parser`` in the corpus's .sqlfluff).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -81,7 +88,7 @@ def make_corpus(dest: Path, files: int, big_lines: int) -> list[Path]:
     paths = [mig / "20240101000000_users.sql"]
     paths[0].write_text(USERS)
     for i in range(1, files):
-        p = mig / f"2024010200{i:04d}_t{i}.sql"
+        p = mig / f"20240102{i // 3600:02d}{i // 60 % 60:02d}{i % 60:02d}_t{i}.sql"  # valid UTC timestamps
         p.write_text(MIGRATION.format(i=i, name=f"t{i}", prev=f"t{i - 1}" if i > 1 else "users"))
         paths.append(p)
     parts, n, i = [], 0, 0
@@ -90,16 +97,39 @@ def make_corpus(dest: Path, files: int, big_lines: int) -> list[Path]:
         parts.append(block)
         n += block.count("\n")
         i += 1
-    big = mig / "20240101500000_big.sql"  # early in apply order: the newest migration is small
+    big = mig / "20240101120000_big.sql"  # early in apply order: the newest migration is small
     big.write_text("\n".join(parts))
     paths.append(big)
     return paths
 
 
+def set_parser(dest: Path, parser: str) -> None:
+    """The corpus's .sqlfluff: the repository's, with sqlfluff's Rust parser turned off for "python"."""
+    text = (ROOT / ".sqlfluff").read_text()
+    if parser == "python":
+        text = text.replace("[sqlfluff]\n", "[sqlfluff]\nuse_rust_parser = False\n", 1)
+    (dest / ".sqlfluff").write_text(text)
+
+
+def rust_installed() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("sqlfluffrs") is not None
+
+
+CPU: dict[float, float] = {}
+"""CPU seconds (user + system, the process and its workers) of each timing, by its wall time: on a
+shared machine the wall time moves with the load, the CPU time much less."""
+
+
 def timed(cmd: list[str], cwd: Path) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU[wall] = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall
 
 
 def main() -> None:
@@ -107,7 +137,16 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=200)
     ap.add_argument("--big-lines", type=int, default=5000)
     ap.add_argument("--skip-sqlfluff-serial", action="store_true", help="skip the slow 1-process sqlfluff run")
+    ap.add_argument("--parser", choices=["auto", "python", "rust", "both"], default="auto",
+                    help="sqlfluff's parser for the cold full lint and its peer (auto: both with sqlfluffrs)")
     args = ap.parse_args()
+    rust = rust_installed()
+    if args.parser == "rust" and not rust:
+        ap.error("--parser rust: sqlfluffrs is not installed (pip install 'pgmanager[rust]')")
+    parsers = {"auto": ["rust", "python"] if rust else ["python"], "both": ["rust", "python"] if rust else ["python"],
+               "python": ["python"], "rust": ["rust"]}[args.parser]
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; sqlfluffrs "
+          f"{'installed' if rust else 'not installed'}; parsers: {', '.join(parsers)}")
     with tempfile.TemporaryDirectory(prefix="pgm-lint-bench-") as tmp:
         proj = Path(tmp)
         paths = make_corpus(proj, args.files, args.big_lines)
@@ -133,13 +172,17 @@ def main() -> None:
         results["ast warm (newest migration changed)"] = timed([*pgm, "--no-style"], proj)
         touch(middle)
         results["ast warm (a middle migration changed)"] = timed([*pgm, "--no-style"], proj)
-        fresh()
-        results["full cold (ast + style)"] = timed(pgm, proj)
+        for parser in reversed(parsers):  # the default parser last: the warm runs below use its cache
+            set_parser(proj, parser)
+            fresh()
+            results[f"full cold (ast + style) [{parser}]"] = timed(pgm, proj)
         touch(newest)
         results["full warm (newest migration changed)"] = timed(pgm, proj)
         touch(middle)
         results["full warm (a middle migration changed)"] = timed(pgm, proj)
         results["full warm (unchanged)"] = timed(pgm, proj)
+        middle.write_text(middle.read_text() + f"\nalter table public.users add column note_{int(time.time())} text;\n")
+        results["full warm (a middle migration changed the schema)"] = timed(pgm, proj)
         probe = [sys.executable, "-c", "import pgmanager.cli.main"]
         results["python -c 'import pgmanager.cli.main' (startup floor)"] = timed(probe, proj)
         squawk = shutil.which("squawk")
@@ -149,30 +192,54 @@ def main() -> None:
             results["squawk (big file)"] = timed([squawk, str(paths[-1])], proj)
         fluff = shutil.which("sqlfluff")
         if fluff:
-            results["sqlfluff --processes 2 (all)"] = timed([fluff, "lint", "--processes", "2", "migrations"], proj)
+            two = [fluff, "lint", "--processes", "2", "migrations"]
+            results[f"sqlfluff --processes 2 (all) [{parsers[0]}]"] = timed(two, proj)
             if not args.skip_sqlfluff_serial:
-                results["sqlfluff (all)"] = timed([fluff, "lint", "migrations"], proj)
+                for parser in parsers:
+                    set_parser(proj, parser)
+                    results[f"sqlfluff (all) [{parser}]"] = timed([fluff, "lint", "migrations"], proj)
+                set_parser(proj, parsers[0])
             t0 = time.perf_counter()
             big = subprocess.run([fluff, "lint", str(paths[-1])], cwd=proj, capture_output=True, text=True, check=False)
             results["sqlfluff (big file)"] = time.perf_counter() - t0
             if "parse node count exceeded" in big.stdout + big.stderr:
                 print("note: sqlfluff gives up on the big file (parse node count exceeded) and checks none of it; "
                       "pgmanager cuts it at statement boundaries and checks all of it")
+        if fluff and not args.skip_sqlfluff_serial:
+            # the same files for both: sqlfluff gives up on the big file, which pgmanager checks in pieces
+            paths[-1].rename(paths[-1].with_suffix(".off"))
+            for parser in parsers:
+                set_parser(proj, parser)
+                fresh()
+                results[f"full cold, small files only [{parser}]"] = timed(pgm, proj)
+                results[f"sqlfluff (small files only) [{parser}]"] = timed([fluff, "lint", "migrations"], proj)
         width = max(map(len, results))
+        print(f"{'':<{width}}  {'wall':>8}    {'cpu':>8}")
         for k, v in results.items():
-            print(f"{k:<{width}}  {v:8.2f} s")
+            cpu = f"{CPU[v]:8.2f} s" if v in CPU else ""
+            print(f"{k:<{width}}  {v:8.2f} s  {cpu}")
         print()
         sq = results.get("squawk (all, incl. big)")
         if sq:
             print(f"AST rules cold / squawk:        {results['ast cold'] / sq:6.1f}x  (goal <= 5x)")
             print(f"AST rules warm / squawk:        {results['ast warm (newest migration changed)'] / sq:6.1f}x  "
                   f"(goal <= 2x); unchanged {results['ast warm (unchanged)'] / sq:.1f}x")
-        for key in ("full warm (newest migration changed)", "full warm (a middle migration changed)"):
+        for key in ("full warm (newest migration changed)", "full warm (a middle migration changed)",
+                    "full warm (a middle migration changed the schema)"):
             print(f"{key}: {results[key]:.2f} s (goal < 2 s)")
-        for key in ("sqlfluff (all)", "sqlfluff --processes 2 (all)"):
-            if key in results:
-                print(f"cold full lint / {key}: {results['full cold (ast + style)'] / results[key]:.2f} "
-                      "(goal <= 0.5)")
+        for parser in parsers:
+            ours = results[f"full cold (ast + style) [{parser}]"]
+            for key in (f"sqlfluff (all) [{parser}]", f"sqlfluff --processes 2 (all) [{parser}]"):
+                if key in results:
+                    print(f"cold full lint [{parser}] / {key}: {ours / results[key]:.2f} (goal <= 0.5)")
+            small = f"sqlfluff (small files only) [{parser}]"
+            if small in results:
+                print(f"cold full lint, small files only [{parser}] / {small}: "
+                      f"{results[f'full cold, small files only [{parser}]'] / results[small]:.2f} (goal <= 0.5)")
+        if len(parsers) == 2:
+            print(f"python parser / rust parser (pgmanager, cold full lint): "
+                  f"{results['full cold (ast + style) [python]'] / results['full cold (ast + style) [rust]']:.1f}x")
+        print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

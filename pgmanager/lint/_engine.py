@@ -3,6 +3,13 @@
 Each file is parsed once (``parse_file`` caches by checksum). The schema model is replayed as the
 files go by, so a rule looking at a migration sees the schema as it stands before that migration.
 Findings are cached on disk per file (see ``_cache``), so an unchanged file is not linted again.
+
+A file's findings depend on its own text and on the model before it, so they are keyed by the file's
+checksum and by the chain of *model signatures* of the files before it: what replaying each file does
+to the model (its tracked statements and their positions). After an edit, the changed file is linted
+against a snapshot of the model before it (one every ``SNAPSHOT_EVERY`` files); the files after it
+are linted again only when the edit reached the model (a comment, a grant or DML does not). The
+project rules read the final model and the statements at its positions, so they share that key.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from ._ignores import UNUSED_IGNORE, Ignore, apply_ignores, ignores_of
 
 StyleRunner = Callable[[list[SqlFile]], dict[str, list[Finding]]]
 _PARSE_PROBLEMS_REPLACED = {"transaction-control"}  # said better by transaction-nesting / ban-uncommitted-transaction
+SNAPSHOT_EVERY = 16
+"""Files between two snapshots of the schema model (a full model pickles to about 1 kB per table)."""
 NOT_LINTED = frozenset({FileKind.AUTH_EMULATION})
 """Kinds of file that are ours, not the user's SQL: applied to the schema model, never reported on."""
 
@@ -77,6 +86,9 @@ class Linter:
             self.active.add(UNUSED_IGNORE)
         self.cache = cache
         self.style_runner = style_runner if self.config.style else None
+        configure = getattr(self.style_runner, "configure", None)
+        if callable(configure):
+            configure(self.config)  # sqlfluff runs only the style codes this config enables
         if self.style_runner is not None:
             self.active.add("style")
         self.collect_fixes = collect_fixes
@@ -133,16 +145,21 @@ class Linter:
 
         per_file: dict[str, list[Finding]] = {}
         ignores: dict[str, list[Ignore]] = {}
+        # chains[i] keys the schema model before applied[i]: the files before it, each by the statements
+        # the model replays (an edit of comments, grants or DML leaves the later files' keys alone)
         chain = hashlib.sha256(self.version.encode())
         chains = []
         for f in applied:
             chains.append(chain.hexdigest())
-            chain.update(f"{f.kind}:{f.display}:{f.checksum}\n".encode())
+            chain.update(f"{f.display}:{self._model_signature(f)}\n".encode())
         chains.append(chain.hexdigest())
-        # Snapshot where edits happen: before the newest migration and before the first repeatable.
-        # (Not at the end: the project rules' findings are cached under the same key.)
+        # Snapshots of the model every SNAPSHOT_EVERY files, before the newest migration and before the
+        # first repeatable: a warm run replays at most SNAPSHOT_EVERY - 1 files to reach the model
+        # before any changed file, and none after it unless the change reached the model. (Not at the
+        # end: the project rules' findings are cached under the same key.)
         migrations = [i for i, f in enumerate(applied) if f.kind == FileKind.MIGRATION]
-        points = {p for p in ((migrations[-1], migrations[-1] + 1) if migrations else ()) if p < len(applied)}
+        points = set(range(SNAPSHOT_EVERY, len(applied), SNAPSHOT_EVERY))
+        points |= {p for p in ((migrations[-1], migrations[-1] + 1) if migrations else ()) if p < len(applied)}
         store = SnapshotStore(self.cache.folder) if self.cache is not None else None
         replay = Replay(applied, chains, store, points)
 
@@ -177,7 +194,7 @@ class Linter:
                 lint_one(f, key, end)
 
         project_rules = [r for r in self.rules if r.is_project_rule()]
-        if project_rules:
+        if project_rules:  # they read the final model and the statements at its positions (tracked ones)
             key = self.cache.key("project", final_key) if self.cache is not None else ""
             entry = self.cache.get(key) if self.cache is not None and not self.collect_fixes else None
             if entry is not None:
@@ -221,6 +238,25 @@ class Linter:
         out.parsed_for_model = replay.parsed
         out.timings_ms["total"] = round((time.perf_counter() - t0) * 1000, 3)
         return out
+
+    def _model_signature(self, f: SqlFile) -> str:
+        """A hash of what replaying the file does to the schema model: the statements it tracks, with
+        their positions (the model records where objects were defined; project rules report there), and
+        any other statement starting on one of their lines. Cached by checksum: parsed once."""
+        key = self.cache.key("model-signature", f.display, f.checksum) if self.cache is not None else ""
+        known = self.cache.get_raw(key) if self.cache is not None else None
+        if isinstance(known, str):
+            return known
+        doc = parse_file(f)
+        h = hashlib.sha256(b"error" if doc.error is not None else b"")
+        lines = {s.line for s in doc.statements if SchemaModel.tracks(s)}
+        for stmt in doc.statements:
+            if stmt.line in lines:
+                h.update(f"{stmt.line}:{stmt.col}:{stmt.end_line}\x1f{stmt.text}\x1e".encode())
+        sig = h.hexdigest()
+        if self.cache is not None:
+            self.cache.put_raw(key, sig)
+        return sig
 
     def run_project_rules(self, rules: list[Rule], applied: list[SqlFile], model: SchemaModel,
                           fixes: list[tuple[Finding, Fix]]) -> list[Finding]:

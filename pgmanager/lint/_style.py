@@ -1,8 +1,11 @@
 """The style engine: sqlfluff (postgres dialect, configured by the project's .sqlfluff).
 
 sqlfluff is slow (it parses SQL in pure Python), so this adapter lints only files whose findings
-are not cached, in worker processes, and cuts big files at statement boundaries into chunks that
-the workers share. Where sqlfluff cannot parse valid PostgreSQL, the file gets one note
+are not cached, in a pool of worker processes (one per core), and cuts big files at statement
+boundaries into chunks that the workers share. sqlfluff takes its Rust parser when the ``sqlfluffrs``
+package is installed (``pip install 'pgmanager[rust]'``; ``use_rust_parser = False`` in .sqlfluff
+turns it off). sqlfluff runs only the style codes the lint configuration enables, and not at all when
+it enables none. Where sqlfluff cannot parse valid PostgreSQL, the file gets one note
 (``style-unparsable``); the AST rules' findings are never affected.
 """
 
@@ -23,12 +26,12 @@ from typing import Any
 from ..models import Finding, Severity, SqlFile
 from ..parse import parse_file
 from ._cache import LintCache
+from ._config import LintConfig
 from ._text import one_line
 
 PREFIX = "style/"
 UNPARSABLE = "style-unparsable"
 CHUNK_LINES = 300
-WORKERS = 2
 MAX_RESUMES = 20
 _GRAMMAR = re.compile(r"\s*Expected: <.*$", re.DOTALL)
 _CONFIG_FILES = (".sqlfluff", "setup.cfg", "tox.ini", "pyproject.toml")
@@ -47,11 +50,30 @@ class Job:
         return self.text.count("\n") + 1
 
 
-def style_version(root: Path) -> str:
-    """sqlfluff's version and the project's sqlfluff configuration: a change re-lints every file."""
-    from importlib.metadata import version
+def cores() -> int:
+    """The cores this process may run on (the pool's size)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
-    h = hashlib.sha256(version("sqlfluff").encode())
+
+WORKERS = cores()
+
+
+def _installed(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return ""
+
+
+def style_version(root: Path) -> str:
+    """sqlfluff's version (and its Rust parser's) and the project's sqlfluff configuration: a change
+    re-lints every file."""
+    h = hashlib.sha256(f"{_installed('sqlfluff')}:{_installed('sqlfluffrs')}".encode())
     for name in _CONFIG_FILES:
         path = root / name
         if path.is_file():
@@ -88,27 +110,54 @@ def chunks(f: SqlFile, max_lines: int = CHUNK_LINES) -> list[Job]:
     return jobs
 
 
-_LINTERS: dict[str, Any] = {}
+@dataclass(frozen=True)
+class Selection:
+    """The sqlfluff codes to run: ``only`` (all when empty) less ``exclude`` (added to .sqlfluff's)."""
+
+    only: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    none: bool = False
+    """No style code is enabled: sqlfluff does not run at all."""
+
+    @classmethod
+    def of(cls, config: LintConfig) -> Selection:
+        codes = [n.removeprefix(PREFIX) for n in config.select if n.startswith(PREFIX)]
+        if not config.enabled("style/*"):  # the style category is not selected, or excluded
+            return cls(tuple(codes), none=not codes or "style" in config.exclude)
+        return cls((), tuple(sorted(n.removeprefix(PREFIX) for n in config.exclude if n.startswith(PREFIX))))
 
 
-def _linter(root: str) -> Any:
-    """sqlfluff's linter for a project root (its .sqlfluff), built once per process; the dialect is
-    always postgres, so a project without any sqlfluff configuration still gets style findings."""
-    linter = _LINTERS.get(root)
+_LINTERS: dict[tuple[str, Selection], Any] = {}
+
+
+def _linter(root: str, selection: Selection | None = None) -> Any:
+    """sqlfluff's linter for a project root (its .sqlfluff) and a selection of codes, built once per
+    process; the dialect is always postgres, so a project without any sqlfluff configuration still
+    gets style findings."""
+    selection = selection or Selection()
+    linter = _LINTERS.get((root, selection))
     if linter is None:
         from sqlfluff.core import FluffConfig, Linter
 
-        linter = _LINTERS[root] = Linter(config=FluffConfig.from_path(root, overrides={"dialect": "postgres"}))
+        overrides: dict[str, Any] = {"dialect": "postgres"}
+        if selection.only:
+            overrides["rules"] = ",".join(selection.only)
+        if selection.exclude:
+            base = FluffConfig.from_path(root, overrides=overrides).get("exclude_rules") or ""
+            overrides["exclude_rules"] = ",".join([*filter(None, str(base).replace(" ", "").split(",")),
+                                                   *selection.exclude])
+        config = FluffConfig.from_path(root, overrides=overrides)
+        linter = _LINTERS[(root, selection)] = Linter(config=config)
     return linter
 
 
-def _lint_jobs(root: str, jobs: list[Job]) -> list[list[dict[str, Any]]]:
+def _lint_jobs(root: str, jobs: list[Job], selection: Selection | None = None) -> list[list[dict[str, Any]]]:
     """Worker: sqlfluff's violations of each job, as plain dicts (positions in the whole file)."""
     out: list[list[dict[str, Any]]] = []
     for job in jobs:
         found: list[dict[str, Any]] = []
         try:
-            linted = _linter(root).lint_string(job.text, fname=str(Path(root) / job.display))
+            linted = _linter(root, selection).lint_string(job.text, fname=str(Path(root) / job.display))
             violations = linted.get_violations()
         except Exception as exc:  # sqlfluff crashed on this text: a note, never a crash of ours
             out.append([{"code": "PRS", "desc": f"sqlfluff failed: {type(exc).__name__}: {exc}", "line": 1,
@@ -170,20 +219,31 @@ def _resume_job(f: SqlFile, jobs: list[Job], line: int) -> Job | None:
 class StyleRunner:
     """Runs sqlfluff on the files whose style findings are not cached."""
 
-    def __init__(self, root: Path, cache: LintCache | None = None, workers: int = WORKERS,
-                 chunk_lines: int = CHUNK_LINES) -> None:
+    def __init__(self, root: Path, cache: LintCache | None = None, workers: int | None = None,
+                 chunk_lines: int = CHUNK_LINES, start_method: str | None = None) -> None:
         self.root = root
         self.cache = cache
-        self.workers = workers
+        self.workers = workers if workers is not None else WORKERS
         self.chunk_lines = chunk_lines
-        self.version = style_version(root)
+        self.start_method = start_method
+        """The pool's start method: fork where there is one (workers inherit the built linter), else spawn."""
+        self.base_version = self.version = style_version(root)
+        self.selection = Selection()
         self.linted = 0
         self.pieces_run = 0
+
+    def configure(self, config: LintConfig) -> None:
+        """Run only the style codes ``config`` enables (the engine calls this)."""
+        self.selection = Selection.of(config)
+        self.version = hashlib.sha256(f"{self.base_version}:{self.selection}".encode()).hexdigest()[:16]
 
     def __call__(self, files: list[SqlFile]) -> dict[str, list[Finding]]:
         result: dict[str, list[Finding]] = {}
         todo: list[SqlFile] = []
         keys: dict[str, str] = {}
+        if self.selection.none:
+            self.linted = 0
+            return result
         for f in files:
             if not f.text.strip():
                 continue  # an empty file: the AST side reports it
@@ -274,14 +334,18 @@ class StyleRunner:
             return []
         root = str(self.root)
         total = sum(j.lines for j in jobs)
+        sel = self.selection
         if self.workers < 2 or len(jobs) < 2 or total < 2 * self.chunk_lines:
-            return list(zip(jobs, _lint_jobs(root, jobs), strict=True))
-        batches = _balance(jobs, self.workers * 4)
-        _linter(root)  # build the linter once here: forked workers inherit it
-        ctx = multiprocessing.get_context("fork") if os.name == "posix" else None
+            return list(zip(jobs, _lint_jobs(root, jobs, sel), strict=True))
+        batches = _balance(jobs, self.workers * 8)  # small batches: a worker slowed by a busy core gets fewer
+        method = self.start_method or ("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        if method == "fork":
+            _linter(root, sel)  # built once here: forked workers inherit it
         out: list[tuple[Job, list[dict[str, Any]]]] = []
-        with ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx) as pool:
-            for batch, results in zip(batches, pool.map(_lint_jobs, [root] * len(batches), batches), strict=True):
+        workers = min(self.workers, len(batches))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
+            n = len(batches)
+            for batch, results in zip(batches, pool.map(_lint_jobs, [root] * n, batches, [sel] * n), strict=True):
                 out.extend(zip(batch, results, strict=True))
         return out
 

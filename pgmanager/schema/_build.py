@@ -49,6 +49,11 @@ class ModelBuilder:
         if handler is not None:
             handler(node, where)
 
+    @classmethod
+    def tracks(cls, stmt: Statement) -> bool:
+        """Whether replaying ``stmt`` may change the model (it has a handler; the rest are ignored)."""
+        return hasattr(cls, f"_on_{type(stmt.node).__name__}")
+
     def _on_CreateSchemaStmt(self, node: ast.CreateSchemaStmt, where: Where) -> None:
         if node.schemaname:
             self.schemas.add(node.schemaname)
