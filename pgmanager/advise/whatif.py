@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
 
 import psycopg
@@ -78,20 +79,20 @@ class Made:
     oid: int
 
 
-class WhatIf:
+class WhatIf(ABC):
     """The interface: hypothetical (hypopg) or real indexes on one connection."""
 
     method = ""
     conn: psycopg.Connection
 
-    def add(self, cand: Candidate) -> Made:
-        raise NotImplementedError
+    @abstractmethod
+    def add(self, cand: Candidate) -> Made: ...
 
-    def remove(self, made: Made) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def remove(self, made: Made) -> None: ...
 
-    def reset(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def reset(self) -> None: ...
 
 
 class Hypo(WhatIf):

@@ -10,6 +10,7 @@ is its documentation (docs/advisors.md, one anchor per advisor).
 from __future__ import annotations
 
 import inspect
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -91,7 +92,7 @@ class Skipped(Exception):
 _REGISTRY: dict[str, type[Advisor]] = {}
 
 
-class Advisor:
+class Advisor(ABC):
     """Base of every advisor. Subclass it with a ``twin`` (a lint rule's name) or a ``name``."""
 
     twin: ClassVar[str | None] = None
@@ -129,8 +130,8 @@ class Advisor:
             raise TypeError(f"advisor {name!r} is defined twice ({other.__module__} and {cls.__module__})")
         _REGISTRY[name] = cls
 
-    def check(self, ctx: AdvisorContext) -> Iterable[Hit]:
-        raise NotImplementedError
+    @abstractmethod
+    def check(self, ctx: AdvisorContext) -> Iterable[Hit]: ...
 
     @classmethod
     def runs_on(cls, ctx: AdvisorContext) -> str | None:

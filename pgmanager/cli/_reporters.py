@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from pydantic import BaseModel
 
-from ..models import Finding, RuleInfo, Severity
+from .. import __version__
+from ..models import AdvisorsReport, Finding, LintReport, RuleInfo, Severity
 
 FORMATS = ("text", "json", "sarif", "github", "junit")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -117,3 +119,16 @@ def junit(findings: list[Finding], files: Iterable[str] = (), *, suite: str = "p
             f"<testsuites name={quoteattr(suite)} tests=\"{len(cases)}\" failures=\"{failures}\">\n"
             f"  <testsuite name={quoteattr(suite)} tests=\"{len(cases)}\" failures=\"{failures}\" errors=\"0\">\n"
             + "\n".join(cases) + ("\n" if cases else "") + "  </testsuite>\n</testsuites>")
+
+
+def render(report: LintReport | AdvisorsReport, fmt: str, root: Path, *, suite: str) -> str:
+    """A findings report (lint's, advisors') in one of :data:`FORMATS`; ``root``: SARIF's base URI."""
+    if fmt == "json":
+        return as_json(report)
+    if fmt == "sarif":
+        return sarif(report.findings, report.rules, tool_version=__version__, root_uri=root.resolve().as_uri() + "/")
+    if fmt == "github":
+        return github(report.findings)
+    if fmt == "junit":
+        return junit(report.findings, suite=suite, fail_on=report.fail_on)
+    return text(report.findings)

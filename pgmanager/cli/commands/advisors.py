@@ -8,9 +8,8 @@ from types import SimpleNamespace
 
 import click
 
-from ... import __version__
 from ...api.advising_live import advisors
-from ...models import AdvisorsReport, Severity
+from ...models import Severity
 from .. import _reporters as reporters
 from .._common import (
     err,
@@ -23,19 +22,6 @@ from .._common import (
     sandbox_options,
     target_dsn,
 )
-
-
-def render(report: AdvisorsReport, fmt: str, root: Path) -> str:
-    if fmt == "json":
-        return reporters.as_json(report)
-    if fmt == "sarif":
-        return reporters.sarif(report.findings, report.rules, tool_version=__version__,
-                               root_uri=root.resolve().as_uri() + "/")
-    if fmt == "github":
-        return reporters.github(report.findings)
-    if fmt == "junit":
-        return reporters.junit(report.findings, suite="pgmanager advisors", fail_on=report.fail_on)
-    return reporters.text(report.findings)
 
 
 @click.command("advisors")
@@ -71,7 +57,7 @@ def command(project_dir: Path | None, dsn: str | None, target: str | None, sandb
 
         report = advisors(settings, project, dsn=url, sandbox=sandbox, sandbox_dsn=sandbox_dsn, keep=keep,
                           names=list(names) or None, fail_on=fail_on, on_progress=on_progress)
-    body = render(report, fmt, settings.root)
+    body = reporters.render(report, fmt, settings.root, suite="pgmanager advisors")
     if body:
         out.print(body, markup=False, soft_wrap=True)
     if fmt == "text":

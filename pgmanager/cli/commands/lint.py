@@ -7,26 +7,12 @@ from pathlib import Path
 
 import click
 
-from ... import __version__
 from ...api import linting
 from ...config import load_settings
 from ...layouts import load_project
-from ...models import LintReport, Severity
+from ...models import Severity
 from .. import _reporters as reporters
 from .._common import err, handle_errors, out, output_option, project_option
-
-
-def render(report: LintReport, fmt: str, root: Path) -> str:
-    if fmt == "json":
-        return reporters.as_json(report)
-    if fmt == "sarif":
-        return reporters.sarif(report.findings, report.rules, tool_version=__version__,
-                               root_uri=root.resolve().as_uri() + "/")
-    if fmt == "github":
-        return reporters.github(report.findings)
-    if fmt == "junit":
-        return reporters.junit(report.findings, suite="pgmanager lint", fail_on=report.fail_on)
-    return reporters.text(report.findings)
 
 
 @click.command("lint")
@@ -55,7 +41,7 @@ def command(paths: tuple[Path, ...], project_dir: Path | None, fmt: str, fail_on
     project = load_project(settings)
     report = linting.lint(settings, project, list(paths) or None, fix=fix, style=not no_style, cache=not no_cache,
                       rules=list(rules) or None, fail_on=fail_on)
-    body = render(report, fmt, settings.root)
+    body = reporters.render(report, fmt, settings.root, suite="pgmanager lint")
     if body:
         out.print(body, markup=False, soft_wrap=True)
     if fmt == "text":
