@@ -49,7 +49,6 @@ from ..models import (
 )
 from ..parse import SqlDocument, created_names, parse_file
 from ..project import Project, normalize
-from ..sandbox import find_local_bindir, open_sandbox
 from . import adopting
 from .inputs import require_clean
 
@@ -190,6 +189,8 @@ def plan(settings: Settings, project: Project, dsn: str | None, *, to: str | Non
 def _rehearse(settings: Settings, project: Project, dsn: str, *, to: str | None, allow_out_of_order: bool,
               sandbox: str | None, sandbox_dsn: str | None) -> None:
     """Apply the same plan to a schema-only copy of the target first; raise PlanError if it fails there."""
+    from ..sandbox import find_local_bindir, open_sandbox  # only a rehearsal needs a sandbox: kept out of start-up
+
     with open_sandbox(sandbox or settings.sandbox, sandbox_dsn=sandbox_dsn or settings.sandbox_dsn,
                       image=settings.sandbox_image) as box:
         name = clone_schema(dsn, box.dsn(), box.dsn, find_local_bindir(), settings.history_schema)

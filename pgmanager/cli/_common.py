@@ -11,12 +11,10 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 from pydantic import BaseModel
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..api import inputs
 from ..config import PROVIDERS, Settings, resolve_dsn
@@ -29,15 +27,45 @@ F = TypeVar("F", bound=Callable[..., Any])
 # The output boundary: every byte the CLI prints passes through redact. main() wraps sys.stdout and
 # sys.stderr (so click's own messages, click.echo and print are redacted too); the consoles write through
 # a redacting stream of their own as well, so that they stay safe when used without main().
-out = Console(file=cast(IO[str], RedactingStream(lambda: sys.stdout)), highlight=False, soft_wrap=True)
-if not out.is_terminal:
-    out.width = 160  # piped: do not cut file paths at 80 columns
-err = Console(file=cast(IO[str], RedactingStream(lambda: sys.stderr)), stderr=True, highlight=False, soft_wrap=True)
+# They are made on first use: importing rich costs ~30 ms that a command printing plain text never pays.
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
-def echo(text: str, *, nl: bool = True) -> None:
-    """Plain text on stdout (no rich rendering), redacted."""
-    click.echo(redact(text), nl=nl)
+class _LazyConsole:
+    def __init__(self, make: Callable[[], Console]) -> None:
+        self._make = make
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            self._console = self._make()
+        return getattr(self._console, name)
+
+
+def _stdout_console() -> Console:
+    from rich.console import Console
+
+    console = Console(file=cast(IO[str], RedactingStream(lambda: sys.stdout)), highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        console.width = 160  # piped: do not cut file paths at 80 columns
+    return console
+
+
+def _stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(file=cast(IO[str], RedactingStream(lambda: sys.stderr)), stderr=True, highlight=False,
+                   soft_wrap=True)
+
+
+out = cast("Console", _LazyConsole(_stdout_console))
+err = cast("Console", _LazyConsole(_stderr_console))
+
+
+def echo(text: str, *, nl: bool = True, err: bool = False) -> None:
+    """Plain text on stdout (or stderr), redacted, without rich (whose import a plain line need not pay)."""
+    click.echo(redact(text), nl=nl, err=err)
 
 
 def project_option(f: F) -> F:
@@ -130,7 +158,10 @@ def _plain(data: Any) -> Any:
 
 
 def interactive() -> bool:
-    return err.is_terminal and not os.environ.get("CI")
+    """A person watches stderr (rich's own test, which honours FORCE_COLOR), and this is not a CI job."""
+    if os.environ.get("CI"):
+        return False
+    return err.is_terminal if "FORCE_COLOR" in os.environ or os.environ.get("TTY_COMPATIBLE") else sys.stderr.isatty()
 
 
 @contextmanager
@@ -139,6 +170,8 @@ def progress(label: str, enabled: bool = True) -> Iterator[Callable[[Any, int, i
     if not (enabled and interactive()):
         yield None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TextColumn("{task.fields[item]}"), console=err, transient=True)
     task = bar.add_task(label, total=None, item="")

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 import click
 
 from ..models import FileKind, MigrateResult, StepOutcome, StepResult
-from ..sandbox import providers
-from ._common import out
+from ._common import echo
 
 
 def steps_text(steps: list[StepResult]) -> str:
@@ -28,10 +27,10 @@ def steps_text(steps: list[StepResult]) -> str:
 
 def print_migrate(result: MigrateResult) -> None:
     if not result.steps:
-        out.print(f"{result.target}: nothing to do, schema is up to date", markup=False)
+        echo(f"{result.target}: nothing to do, schema is up to date")
         return
     click.echo(steps_text(result.steps))
-    out.print(f"{result.target}: {steps_summary(result.steps)} in {result.duration_ms / 1000:.2f} s", markup=False)
+    echo(f"{result.target}: {steps_summary(result.steps)} in {result.duration_ms / 1000:.2f} s")
 
 
 def _n(count: int, one: str, many: str) -> str:
@@ -67,6 +66,8 @@ def sandbox_choice(requested: str, sandbox_dsn: str | None, chosen: str) -> str:
     """Why this provider: asked for by name, or auto's first that works (and why the ones before it did not)."""
     if requested != "auto":
         return f"--sandbox {requested}"
+    from ..sandbox import providers  # the sandbox machinery stays out of migrate's and plan's start-up
+
     skipped = []
     for provider in providers("auto", sandbox_dsn):
         if provider.name == chosen:

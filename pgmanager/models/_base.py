@@ -11,7 +11,7 @@ __all__ = ["FileKind", "Finding", "Model", "SandboxInfo", "Severity", "SqlFile"]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class FileKind(StrEnum):

@@ -36,7 +36,8 @@ def test_help_lists_every_command_with_one_line(cli) -> None:
     assert "Exit codes: 0 ok; 1 checks failed" in " ".join(result.out.split())
 
 
-HEAVY = ("psycopg", "pglast", "hypothesis", "sqlfluff")
+HEAVY = ("psycopg", "pglast", "hypothesis", "sqlfluff", "rich", "pgmanager.sandbox", "pgmanager.models.lint",
+         "pgmanager.models.advise", "pgmanager.models.agent", "pgmanager.models.verify")
 
 
 def _loaded(*args: str) -> list[str]:
@@ -59,6 +60,34 @@ def test_help_and_version_import_no_heavy_module(args: list[str]) -> None:
 def test_migrate_loads_neither_the_linter_nor_the_fuzzer() -> None:
     loaded = _loaded("migrate", "--help")
     assert "sqlfluff" not in loaded and "hypothesis" not in loaded, loaded
+
+
+@pytest.mark.parametrize("command", ["migrate", "plan", "status"])
+def test_migration_commands_load_only_their_models(command: str) -> None:
+    """The DBA's commands build only the models they return (pgmanager.models is lazy), print plain lines
+    without rich, and import the sandbox machinery only for a rehearsal."""
+    loaded = set(_loaded(command, "--help"))
+    assert not loaded & {"rich", "pgmanager.sandbox", "pgmanager.models.lint", "pgmanager.models.advise",
+                         "pgmanager.models.agent"}, loaded
+
+
+def test_models_package_exports_every_module_name_once() -> None:
+    """The lazy re-export finds each name of every models module's __all__, and no name is declared twice."""
+    import importlib
+    import pkgutil
+
+    import pgmanager.models as models
+
+    seen: dict[str, str] = {}
+    for info in pkgutil.iter_modules(models.__path__):
+        module = importlib.import_module(f"pgmanager.models.{info.name}")
+        for name in module.__all__:
+            assert name not in seen, (name, seen.get(name), info.name)
+            seen[name] = info.name
+            assert getattr(models, name) is getattr(module, name)
+    assert sorted(seen) == models.__all__
+    with pytest.raises(AttributeError):
+        _ = models.NoSuchModel
 
 
 def test_every_command_is_found() -> None:

@@ -9,8 +9,8 @@ import click
 from ...api import migrating
 from ...config import PROVIDERS
 from .._common import (
+    echo,
     emit_json,
-    err,
     format_option,
     handle_errors,
     load,
@@ -24,7 +24,7 @@ from .._render import print_migrate
 
 
 def warn(message: str) -> None:
-    err.print(f"note: {message}", markup=False)
+    echo(f"note: {message}", err=True)
 
 
 @click.command("migrate")

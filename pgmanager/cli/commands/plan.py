@@ -18,7 +18,6 @@ from .._common import (
     format_option,
     handle_errors,
     load,
-    out,
     output_option,
     project_option,
     target_dsn,
@@ -93,24 +92,23 @@ def _step_lines(d: StepDetail, live: bool = False, widths: tuple[int, int, int] 
 
 def print_plan(report: PlanReport) -> None:
     plan = report.plan
-    out.print(f"plan for {report.target}: {files_text([s.kind for s in plan.steps]) or 'no step'}", markup=False)
+    echo(f"plan for {report.target}: {files_text([s.kind for s in plan.steps]) or 'no step'}")
     for d in plan.drift:
-        out.print(f"drift: {d.file}: changed since it was applied ({d.summary})", markup=False)
+        echo(f"drift: {d.file}: changed since it was applied ({d.summary})")
     for key in plan.unknown_applied:
-        out.print(f"unknown: {key} is applied on the target but has no file here (newer schema)", markup=False)
+        echo(f"unknown: {key} is applied on the target but has no file here (newer schema)")
     for key in plan.out_of_order:
-        out.print(f"out of order: {key} is older than the newest applied migration", markup=False)
+        echo(f"out of order: {key} is older than the newest applied migration")
     live = any(lk.risk is not None for d in report.details for st in d.statements for lk in st.locks)
     if live:
-        out.print("table sizes from the target" + (f"; rewrite rate {report.rate_note}" if report.rate_note else ""),
-                  markup=False)
+        echo("table sizes from the target" + (f"; rewrite rate {report.rate_note}" if report.rate_note else ""))
     widths = _widths(report.details, live)
     for detail in report.details:
-        out.print("", markup=False)
+        echo("")
         for line in _step_lines(detail, live, widths):
-            out.print(line, markup=False)
+            echo(line)
     if not plan.steps:
-        out.print("nothing to do", markup=False)
+        echo("nothing to do")
 
 
 @click.command("plan")

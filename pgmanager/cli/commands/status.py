@@ -9,11 +9,11 @@ import click
 from ...api import migrating
 from ...models import MigrationState, StatusReport
 from .._common import (
+    echo,
     emit_json,
     format_option,
     handle_errors,
     load,
-    out,
     output_option,
     project_option,
     target_dsn,
@@ -23,7 +23,7 @@ from .._common import (
 
 def print_status(report: StatusReport, verbose: bool) -> None:
     counts = ", ".join(f"{report.count(s)} {s.value}" for s in MigrationState if report.count(s))
-    out.print(f"{report.target}: {counts or 'no migrations'}", markup=False)
+    echo(f"{report.target}: {counts or 'no migrations'}")
     adopted: dict[str, int] = {}
     for e in report.entries:
         if e.source and e.source != "pgmanager" and e.state == MigrationState.APPLIED:
@@ -33,16 +33,15 @@ def print_status(report: StatusReport, verbose: bool) -> None:
         when = f" {e.applied_at[:19]}" if e.applied_at and e.state == MigrationState.APPLIED else ""
         source = f"  [{_source(e.source)}]" if e.source and (verbose or e.source != "pgmanager") else ""
         detail = f"  {e.detail}" if e.detail else ""
-        out.print(f"  {e.state.value:<12} {e.file or e.key}{when}{source}{detail}", markup=False)
+        echo(f"  {e.state.value:<12} {e.file or e.key}{when}{source}{detail}")
     if not verbose:
         for tool, n in adopted.items():
-            out.print(f"  {n} applied {'entry' if n == 1 else 'entries'} adopted from {tool} (-v lists them)",
-                      markup=False)
+            echo(f"  {n} applied {'entry' if n == 1 else 'entries'} adopted from {tool} (-v lists them)")
     for ix in report.invalid_indexes:
-        out.print(f"  {'invalid':<12} index {ix.schema_name}.{ix.name} on {ix.table} (a failed concurrent build; "
-                  "`pgmanager repair --drop-invalid-indexes` drops it)", markup=False)
+        echo(f"  {'invalid':<12} index {ix.schema_name}.{ix.name} on {ix.table} (a failed concurrent build; "
+             "`pgmanager repair --drop-invalid-indexes` drops it)")
     if report.clean:
-        out.print("up to date", markup=False)
+        echo("up to date")
 
 
 def _source(source: str) -> str:
