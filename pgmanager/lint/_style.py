@@ -130,6 +130,14 @@ class Selection:
 _LINTERS: dict[tuple[str, Selection], Any] = {}
 
 
+def _names_templater(root: str) -> bool:
+    """Whether the sqlfluff configuration in force at ``root`` (its files up to there, and the user's)
+    chooses a templater."""
+    from sqlfluff.core.config.loader import load_config_up_to_path
+
+    return "templater" in load_config_up_to_path(root).get("core", {})
+
+
 def _linter(root: str, selection: Selection | None = None) -> Any:
     """sqlfluff's linter for a project root (its .sqlfluff) and a selection of codes, built once per
     process; the dialect is always postgres, so a project without any sqlfluff configuration still
@@ -140,6 +148,10 @@ def _linter(root: str, selection: Selection | None = None) -> Any:
         from sqlfluff.core import FluffConfig, Linter
 
         overrides: dict[str, Any] = {"dialect": "postgres"}
+        if not _names_templater(root):
+            # migrations are plain SQL that PostgreSQL runs as written: jinja (sqlfluff's default) would only
+            # misread a `{{` in a string literal, and costs about a fifth of sqlfluff's time
+            overrides["templater"] = "raw"
         if selection.only:
             overrides["rules"] = ",".join(selection.only)
         if selection.exclude:

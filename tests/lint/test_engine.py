@@ -166,3 +166,25 @@ def test_style_codes_follow_select_exclude_and_severity(tmp_path: Path) -> None:
     rules = {(f.rule, f.severity.value) for f in outcome.findings}
     assert ("style/LT01", "error") in rules
     assert not any(r == "style/LT09" for r, _ in rules)
+
+
+@pytest.mark.parametrize("configured", [None, "jinja"])
+def test_style_reads_sql_as_written_unless_a_templater_is_configured(tmp_path: Path, configured: str | None) -> None:
+    """Without a templater in the project's sqlfluff configuration, sqlfluff reads the SQL as PostgreSQL runs
+    it: a `{{` in a string literal is text, not a jinja variable. A configured templater is honoured."""
+    from pgmanager.lint import Linter
+    from pgmanager.lint._style import StyleRunner
+
+    if configured:
+        (tmp_path / ".sqlfluff").write_text(f"[sqlfluff]\ntemplater = {configured}\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.pgmanager]\nauth_emulation = ""\nseed = ""\n')
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "20250101000000_a.sql").write_text(
+        "comment on schema public is 'templates look like {{ name }}';\n")
+    settings = load_settings(tmp_path)
+    outcome = Linter(settings, load_project(settings), style_runner=StyleRunner(tmp_path, workers=1)).run()
+    unparsable = [f for f in outcome.findings if f.rule == "style-unparsable"]
+    if configured:
+        assert unparsable and "jinja" in unparsable[0].message, outcome.findings
+    else:
+        assert not unparsable, unparsable
