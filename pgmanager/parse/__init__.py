@@ -3,11 +3,12 @@
 from ._classify import is_transaction_control, no_transaction_reason
 from ._document import DIRECTIVES, SqlDocument, Statement, parse_file
 from ._names import dotted, qualify, qualify_name, rangevar_name
+from ._nodes import parse_sql
 from ._refs import Predicate, References, SortKey, created_names, references, statement_references, used_names
 from .volatility import Volatility, default_verdict
 
 __all__ = ["DIRECTIVES", "SqlDocument", "Statement", "created_names", "is_transaction_control",
            "no_transaction_reason", "parse_file", "used_names"]
-__all__ += ["dotted", "qualify", "qualify_name", "rangevar_name"]
+__all__ += ["dotted", "parse_sql", "qualify", "qualify_name", "rangevar_name"]
 __all__ += ["Predicate", "References", "SortKey", "references", "statement_references"]
 __all__ += ["Volatility", "default_verdict"]  # volatility() stays in .volatility: it would shadow the module

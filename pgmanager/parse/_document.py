@@ -17,6 +17,7 @@ from pglast import ast
 from ..config import check_directive
 from ..models import Finding, Severity, SqlFile
 from ._classify import no_transaction_reason_json
+from ._nodes import parse_sql
 
 _DIRECTIVE = re.compile(r"^\s*--\s*pgmanager:\s*(?P<body>.*)$", re.MULTILINE)
 DIRECTIVES = {"lock_timeout", "lock_timeout_max", "statement_timeout", "lock_retries"}
@@ -171,7 +172,7 @@ def _parse(file: SqlFile) -> SqlDocument:
     @cache
     def nodes() -> tuple[ast.Node, ...]:
         # one node per raw statement, in the same order as libpg_query's JSON list
-        return tuple(rs.stmt for rs in pglast.parse_sql(text))  # type: ignore[misc]
+        return tuple(rs.stmt for rs in parse_sql(text))  # type: ignore[misc]
 
     statements: list[Statement] = []
     prev_end = 0

@@ -8,8 +8,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pglast
 from pglast import ast
+
+from ._nodes import parse_sql
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ def plpgsql_variables(data: Any) -> Iterator[str]:
 def split_statements(text: str) -> list[tuple[ast.Node, str]]:
     """The statements of ``text`` with their own text (pglast reports character offsets)."""
     out = []
-    for rs in pglast.parse_sql(text):
+    for rs in parse_sql(text):
         if rs.stmt is not None:
             start = rs.stmt_location or 0
             out.append((rs.stmt, text[start:start + rs.stmt_len] if rs.stmt_len else text[start:]))

@@ -11,29 +11,79 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-import pglast
 from pglast import ast
 from pglast.stream import RawStream
+
+from ..parse import parse_sql
 
 Where = tuple[str, int]
 """(file display path, line) where an object was defined."""
 
 
 def deparse(node: ast.Node | None) -> str | None:
-    """SQL text of an expression node (None when absent)."""
+    """SQL text of an expression node (None when absent).
+
+    Column defaults repeat (``now()``, ``0``, ``'draft'``, ``gen_random_uuid()``): the text of a constant,
+    a call without arguments or a cast of a constant is printed once per shape and then reused."""
     if node is None:
         return None
+    key = _shape(node)
+    if key is None:
+        return _print(node)
+    if key not in _PRINTED:
+        if len(_PRINTED) >= 4096:
+            _PRINTED.clear()
+        _PRINTED[key] = _print(node)
+    return _PRINTED[key]
+
+
+_PRINTED: dict[tuple[Any, ...], str | None] = {}
+
+
+def _print(node: ast.Node) -> str | None:
     try:
         return str(RawStream()(node))
     except Exception:  # a node the printer does not know: the model stays usable without its text
         return None
 
 
+_VALUE = {"String": "sval", "Integer": "ival", "Float": "fval", "Boolean": "boolval", "BitString": "bsval"}
+_CALL_EXTRAS = ("args", "agg_order", "agg_filter", "over", "agg_within_group", "agg_star", "agg_distinct",
+                "func_variadic")
+
+
+def _names(names: tuple[Any, ...] | None) -> tuple[str, ...] | None:
+    if not names or not all(isinstance(n, ast.String) for n in names):
+        return None
+    return tuple(n.sval for n in names)
+
+
+def _shape(node: ast.Node) -> tuple[Any, ...] | None:
+    """A key that fixes the printed text of a small expression, or None (then it is printed each time)."""
+    if isinstance(node, ast.A_Const):
+        if node.isnull:
+            return ("null",)
+        kind = type(node.val).__name__
+        return ("const", kind, getattr(node.val, _VALUE[kind])) if kind in _VALUE else None
+    if isinstance(node, ast.FuncCall):
+        names = _names(node.funcname)
+        if names is None or any(getattr(node, extra) for extra in _CALL_EXTRAS):
+            return None
+        return ("call", names, node.funcformat)
+    if isinstance(node, ast.TypeCast) and isinstance(node.arg, ast.A_Const) and node.typeName is not None:
+        tn, arg = node.typeName, _shape(node.arg)
+        names = _names(tn.names)
+        if arg is None or names is None or tn.typmods or tn.setof or tn.pct_type:
+            return None
+        return ("cast", arg, names, tn.typemod, tuple(getattr(b, "ival", b) for b in tn.arrayBounds or ()))
+    return None
+
+
 def parse_expression(sql: str | None) -> ast.Node | None:
     """The AST of one SQL expression (the inverse of :func:`deparse`)."""
     if sql is None:
         return None
-    stmt = pglast.parse_sql(f"select {sql}")[0].stmt
+    stmt = parse_sql(f"select {sql}")[0].stmt
     return stmt.targetList[0].val if isinstance(stmt, ast.SelectStmt) and stmt.targetList else None
 
 

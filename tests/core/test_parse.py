@@ -119,3 +119,46 @@ def test_documents_are_parsed_once_and_the_store_is_bounded(tmp_path) -> None:
         store.get(sql_file(i))
     assert len(store) == 3
     assert store.get(sql_file(0)) is not first  # dropped as least recently used, parsed anew
+
+
+def _same_tree(a: object, b: object, where: str = "") -> None:
+    """Two pglast trees are the same: equal types and values at every attribute, positions included."""
+    from pglast import ast
+
+    assert type(a) is type(b), (where, type(a), type(b))
+    if isinstance(a, ast.Node):
+        for name in a:
+            _same_tree(getattr(a, name), getattr(b, name), f"{where}.{type(a).__name__}.{name}")
+    elif isinstance(a, tuple):
+        assert len(a) == len(b), where  # type: ignore[arg-type]
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):  # type: ignore[call-overload]
+            _same_tree(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, (where, a, b)
+
+
+def test_fast_node_building_gives_pglasts_own_trees() -> None:
+    """parse_sql skips pglast's per-attribute re-validation: on every SQL file of this repository (the
+    project, the lint cases, the layouts' fixtures) its trees equal pglast.parse_sql's, and pglast's
+    checking is back on afterwards, also after a syntax error."""
+    import pglast
+    from pglast import ast
+
+    from pgmanager.parse import parse_sql
+
+    root = Path(__file__).resolve().parents[2]
+    files = sorted(p for p in root.rglob("*.sql") if ".git" not in p.parts and "node_modules" not in p.parts)
+    parsed = 0
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            expected = pglast.parse_sql(text)
+        except pglast.parser.ParseError:
+            with pytest.raises(pglast.parser.ParseError):
+                parse_sql(text)
+            continue
+        _same_tree(tuple(expected), parse_sql(text), path.name)
+        parsed += 1
+    assert parsed > 100, parsed
+    with pytest.raises(ValueError):  # the check is on again: a bad value is refused
+        ast.RangeVar(relname=1)  # type: ignore[arg-type]

@@ -109,3 +109,22 @@ def test_a_concurrent_index_migration_ran_outside_a_transaction(pgm_sandbox: Bui
     assert non_tx, "at least one migration builds an index CONCURRENTLY"
     assert all(v in pgm_sandbox.project.rollbacks for v in
                (m.version for m in pgm_sandbox.project.migrations if m.display in non_tx))
+
+
+@pytest.mark.parametrize("expr", [
+    "now()", "'draft'", "0", "-1", "1.5", "true", "null", "gen_random_uuid()", "pg_catalog.now()", '"Now"()',
+    "'it''s'", "E'a\\nb'", "'x'::text", "array[]::text[]", '"user"()', "'{}'::jsonb[]", "'a'::varchar(3)",
+    "'x'::\"MyType\"", "B'101'", "current_timestamp", "count(*)", "'x'::pg_catalog.text", "'1 day'::interval",
+    "'x'::interval day", "nextval('s')", "extract(epoch from now())", "'x'::text collate \"C\"",
+])
+def test_deparse_reuses_text_only_for_shapes_that_fix_it(expr: str) -> None:
+    """deparse prints a repeated small expression once per shape: the text is always pglast's own, on the
+    first call and on the reuse."""
+    import pglast
+    from pglast.stream import RawStream
+
+    from pgmanager.schema._objects import deparse
+
+    for _ in range(2):
+        node = pglast.parse_sql(f"select {expr}")[0].stmt.targetList[0].val
+        assert deparse(node) == str(RawStream()(node))
