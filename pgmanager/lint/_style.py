@@ -135,7 +135,8 @@ def _names_templater(root: str) -> bool:
     chooses a templater."""
     from sqlfluff.core.config.loader import load_config_up_to_path
 
-    return "templater" in load_config_up_to_path(root).get("core", {})
+    core = load_config_up_to_path(root).get("core")
+    return isinstance(core, dict) and "templater" in core
 
 
 def _linter(root: str, selection: Selection | None = None) -> Any:
