@@ -12,7 +12,7 @@ from ...config import load_settings
 from ...layouts import load_project
 from ...models import Severity
 from .. import _reporters as reporters
-from .._common import err, handle_errors, out, output_option, project_option
+from .._common import echo, handle_errors, output_option, project_option
 
 
 @click.command("lint")
@@ -43,12 +43,11 @@ def command(paths: tuple[Path, ...], project_dir: Path | None, fmt: str, fail_on
                       rules=list(rules) or None, fail_on=fail_on)
     body = reporters.render(report, fmt, settings.root, suite="pgmanager lint")
     if body:
-        out.print(body, markup=False, soft_wrap=True)
+        echo(body)
     if fmt == "text":
         if report.fixes_applied:
-            err.print(f"fixed {report.fixes_applied} finding(s) in {len(report.fixed_files)} file(s)", markup=False)
+            echo(f"fixed {report.fixes_applied} finding(s) in {len(report.fixed_files)} file(s)", err=True)
         counts = ", ".join(f"{report.count(s)} {s.value}" for s in (Severity.ERROR, Severity.WARNING, Severity.INFO))
-        err.print(f"linted {report.files} files, {report.statements} statements: {counts} "
-                  f"({report.timings_ms.get('total', 0) / 1000:.2f} s, {report.cached_files} from cache)",
-                  markup=False)
+        echo(f"linted {report.files} files, {report.statements} statements: {counts} "
+             f"({report.timings_ms.get('total', 0) / 1000:.2f} s, {report.cached_files} from cache)", err=True)
     sys.exit(0 if report.ok else 1)
