@@ -21,6 +21,8 @@ from pglast import ast
 
 __all__ = ["parse_sql"]
 
+SHORT = 256
+"""Texts shorter than this (characters) are parsed by pglast as it is."""
 _LOCK = threading.Lock()
 _CHECKED = ast.Node.__setattr__
 # The one value the compiled builder leaves for the check to convert: A_Const's Boolean gets a C int.
@@ -29,7 +31,12 @@ ast.Boolean.__setattr__ = _CHECKED  # type: ignore[method-assign]
 
 
 def parse_sql(text: str) -> tuple[ast.RawStmt, ...]:
-    """``pglast.parse_sql(text)``, the same nodes about five times faster; raises pglast's ParseError."""
+    """``pglast.parse_sql(text)``, the same nodes about four times faster on a file; raises pglast's ParseError.
+
+    Switching the check costs about 100 us (Python drops the attribute caches of every node class), more
+    than checking a short text's few nodes saves: short texts take pglast's own path."""
+    if len(text) < SHORT:
+        return tuple(pglast.parse_sql(text))
     with _LOCK:
         ast.Node.__setattr__ = object.__setattr__  # type: ignore[assignment]
         try:

@@ -222,6 +222,27 @@ class FunctionInfo:
     defined_in: Where | None = None
 
 
+class _SavedExpression:
+    """A policy's USING or WITH CHECK node. Snapshots keep its SQL text (``using_sql``/``check_sql``); a
+    loaded policy parses the text back only when a rule first reads the node: most loads never do."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot, self.text = f"_{name}", name.replace("_node", "_sql")
+
+    def __get__(self, obj: object, owner: type | None = None) -> ast.Node | None:
+        if obj is None:
+            return None
+        saved = obj.__dict__
+        if self.slot not in saved:
+            saved[self.slot] = parse_expression(saved.get(self.text))
+        node: ast.Node | None = saved[self.slot]
+        return node
+
+    def __set__(self, obj: object, value: ast.Node | None) -> None:
+        # the dataclass passes this descriptor itself as the default: no expression
+        obj.__dict__[self.slot] = None if isinstance(value, _SavedExpression) else value
+
+
 @dataclass
 class PolicyInfo:
     name: str
@@ -229,8 +250,8 @@ class PolicyInfo:
     command: str = "all"
     roles: tuple[str, ...] = ()
     permissive: bool = True
-    using_node: ast.Node | None = field(default=None, repr=False, compare=False)
-    check_node: ast.Node | None = field(default=None, repr=False, compare=False)
+    using_node: _SavedExpression = field(default=_SavedExpression(), repr=False, compare=False)
+    check_node: _SavedExpression = field(default=_SavedExpression(), repr=False, compare=False)
     defined_in: Where | None = None
 
     # The SQL text of USING / WITH CHECK, printed from the nodes when first read (printing is slow).
@@ -244,13 +265,12 @@ class PolicyInfo:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__, using_sql=self.using_sql, check_sql=self.check_sql)
-        state["using_node"] = state["check_node"] = None  # snapshots keep text: printing is slow, loading too
+        state.pop("_using_node", None)  # snapshots keep text: printing is slow, loading too
+        state.pop("_check_node", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.using_node = parse_expression(state.get("using_sql"))
-        self.check_node = parse_expression(state.get("check_sql"))
 
     def set_exprs(self, using: ast.Node | None, check: ast.Node | None) -> None:
         if using is not None:
