@@ -12,6 +12,7 @@ import psycopg
 from ..config import Settings
 from ..errors import ConfigError
 from .candidates import Candidate
+from .existing import Existing
 from .whatif import ident, index_sql
 
 NAME = "advise_indexes"
@@ -35,6 +36,23 @@ def render(chosen: dict[str, Candidate], conn: psycopg.Connection, header: list[
                   index_sql(cand, name, concurrently=True, if_not_exists=True).as_string(conn) + ";"]
         rollback += ["", f"drop index concurrently if exists {qualified};"]
     return "\n".join(lines) + "\n", "\n".join(rollback) + "\n"
+
+
+def not_in_project(chosen: dict[str, Candidate], indexes: list[Existing]) -> tuple[dict[str, Candidate], list[str]]:
+    """``chosen`` without the indexes that one of ``indexes`` (the project's own, dropped for
+    ``--drop-secondary``) already is: the same table, keys (order included) and predicate, as the
+    duplicate-index lint rule compares them. Also a note per index left out."""
+    present = [(ix, form) for ix in indexes if (form := ix.as_candidate()) is not None]
+    kept: dict[str, Candidate] = {}
+    notes: list[str] = []
+    for name, cand in chosen.items():
+        same = next((ix for ix, form in present
+                     if form.table == cand.table and form.keys == cand.keys and form.where == cand.where), None)
+        if same is None:
+            kept[name] = cand
+        else:
+            notes.append(f"{name} left out of the migration: the project already has it as {same.schema}.{same.name}")
+    return kept, notes
 
 
 def write(settings: Settings, chosen: dict[str, Candidate], conn: psycopg.Connection, header: list[str],

@@ -33,6 +33,8 @@ from ..advise import (
     summary,
     workload_queries,
 )
+from ..advise.existing import Existing, read_indexes
+from ..advise.migration import not_in_project
 from ..advise.migration import write as write_migration
 from ..advise.proof import prove
 from ..advise.stat_statements import TOP, top_statements
@@ -50,15 +52,6 @@ from .inputs import require_clean
 ProgressFn = Callable[[str, int, int], None]
 DEFAULT_SCALE = 0.05
 WHAT_IF = ("auto", "hypopg", "real")
-_SECONDARY = """
-select n.nspname, i.relname from pg_catalog.pg_index as x
-join pg_catalog.pg_class as i on i.oid = x.indexrelid
-join pg_catalog.pg_class as t on t.oid = x.indrelid
-join pg_catalog.pg_namespace as n on n.oid = t.relnamespace
-where n.nspname = any(%s) and not exists (select 1 from pg_catalog.pg_constraint as k where k.conindid = x.indexrelid)
-"""
-
-
 def _queries(settings: Settings, query: str | None, query_file: Path | None, params: dict[str, Any]) -> list[Query]:
     if query is not None and query_file is not None:
         raise ConfigError("give --query or --query-file, not both", where="--query")
@@ -76,12 +69,13 @@ def _queries(settings: Settings, query: str | None, query_file: Path | None, par
     return workload_queries(settings)
 
 
-def drop_secondary(conn: psycopg.Connection, schemas: list[str]) -> list[str]:
-    """Drop every index that backs no constraint (a sandbox clone only): advise as if there were none."""
-    rows = conn.execute(_SECONDARY, [schemas]).fetchall()
-    for schema, name in rows:
-        conn.execute(sql.SQL("drop index {}").format(sql.Identifier(schema, name)))
-    return [f"{s}.{n}" for s, n in rows]
+def drop_secondary(conn: psycopg.Connection, schemas: list[str]) -> list[Existing]:
+    """Drop every index that backs no constraint (a sandbox clone only): advise as if there were none.
+    Returns them: the project has them, so a written migration leaves out what they already are."""
+    dropped = [ix for ix in read_indexes(conn, schemas) if not ix.constraint]
+    for ix in dropped:
+        conn.execute(sql.SQL("drop index {}").format(sql.Identifier(ix.schema, ix.name)))
+    return dropped
 
 
 def _whatif(conn: psycopg.Connection, what_if: str, writable: bool, notes: list[str]) -> WhatIf:
@@ -165,6 +159,7 @@ def advise(settings: Settings, project: Project, *, query: str | None = None, qu
     budget = int(budget_mb * 1024 * 1024) if budget_mb is not None else None
     notes: list[str] = []
     timings: dict[str, float] = {}
+    dropped: list[Existing] = []
     with ExitStack() as stack:
         if dsn is None:
             require_clean(project)
@@ -184,7 +179,8 @@ def advise(settings: Settings, project: Project, *, query: str | None = None, qu
             conn = stack.enter_context(connect(work_dsn))
             if drop:
                 dropped = drop_secondary(conn, list(settings.exposed_schemas))
-                notes.append(f"secondary indexes dropped first (--drop-secondary): {', '.join(dropped) or 'none'}")
+                notes.append("secondary indexes dropped first (--drop-secondary): "
+                             + (", ".join(f"{ix.schema}.{ix.name}" for ix in dropped) or "none"))
             whatif = _whatif(conn, what_if, True, notes)
         else:
             target = describe(dsn)
@@ -207,12 +203,16 @@ def advise(settings: Settings, project: Project, *, query: str | None = None, qu
         existing = existing_findings(advice)
         advice.evaluator.close()
         written = None
-        if migration:
+        chosen, present = not_in_project(advice.names, dropped) if migration else ({}, [])
+        notes.extend(present)
+        if present and not chosen:
+            notes.append("no migration written: the project already has every recommended index")
+        elif migration:
             header = [f"Indexes recommended by pgmanager advise ({whatif.method}, {target}).",
                       "CREATE INDEX CONCURRENTLY cannot run in a transaction: pgmanager runs this file statement by",
                       "statement; a failed concurrent build leaves an INVALID index that the drop before it removes."]
-            header += [f"{r.name}: used by {', '.join(r.used_by)}" for r in recs]
-            path = write_migration(settings, advice.names, conn, header, migration_name)
+            header += [f"{r.name}: used by {', '.join(r.used_by)}" for r in recs if r.name in chosen]
+            path = write_migration(settings, chosen, conn, header, migration_name)
             written = str(path.relative_to(settings.root)) if path.is_relative_to(settings.root) else str(path)
         proof_report: ProofReport | None = None
         if proof and advice.names:

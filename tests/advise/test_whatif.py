@@ -144,3 +144,30 @@ def test_sizes_are_those_create_index_builds(bare: psycopg.Connection) -> None:
     assert plain.size_bytes > 2 * real.add(cases[0]).size_bytes  # what deduplication saves, hypopg misses
     real.reset()
     hypo.remove(plain)
+
+
+def test_a_migration_after_drop_secondary_leaves_out_what_the_project_has(pgm_server: Sandbox,
+                                                                          data_template: str) -> None:
+    from pgmanager.advise.migration import not_in_project
+
+    name = pgm_server.clone(data_template)
+    try:
+        with psycopg.connect(pgm_server.dsn(name), autocommit=True) as conn:
+            dropped = drop_secondary(conn, ["public"])
+            names = {ix.name for ix in dropped}
+            assert "idx_files_project_updated" in names and "idx_project_members_user" in names
+            assert not any(ix.constraint for ix in dropped)
+            assert {ix.name for ix in read_indexes(conn, ["public"])} & names == set()  # really dropped
+    finally:
+        pgm_server.drop(name)
+    # the project's: files (project_id, updated_at desc); INCLUDE aside, as the duplicate-index rule sees it
+    same = Candidate("public.files", (Key("project_id"), Key("updated_at", descending=True)), include=("name",))
+    reversed_order = Candidate("public.files", (Key("updated_at"), Key("project_id")))
+    ascending = Candidate("public.files", (Key("project_id"), Key("updated_at")))
+    members = Candidate("public.project_members", (Key("user_id"),))
+    chosen = {"a": same, "b": reversed_order, "c": ascending, "d": members}
+    kept, notes = not_in_project(chosen, dropped)
+    assert list(kept) == ["b", "c"]
+    assert notes == ["a left out of the migration: the project already has it as public.idx_files_project_updated",
+                     "d left out of the migration: the project already has it as public.idx_project_members_user"]
+    assert not_in_project(chosen, []) == (chosen, [])
