@@ -1,7 +1,7 @@
 """How often `pgmanager bench --baseline` raises a false alarm, and whether it catches a 2x slowdown.
 
-    python benchmarks/bench_gate.py [--pairs 20] [--scale 0.02] [--iterations 200] [--clients 2] [--confirm 2]
-                                    [--json]
+    python benchmarks/bench_gate.py [--pairs 20] [--scale 0.02] [--duration 1 | --iterations N] [--clients 2]
+                                    [--confirm 2] [--min-delta-ms 0.1] [--json]
 
 All runs go through ``pgmanager.api.benching.bench`` on one throwaway local cluster, on the data
 template of this repository's project (generated once, then cloned for every run).
@@ -9,10 +9,11 @@ template of this repository's project (generated once, then cloned for every run
 1. A/A: ``--pairs`` times, the whole workload twice with the same code and data (A, then A'), and A'
    compared with A as ``--baseline`` would. A pair is a false alarm when any query and identity fails.
    Goal: under 5% of pairs.
-2. 2x slowdown, latency only: a copy of the project whose ``public.usage_analytics`` does its work twice
-   (a ``perform`` of the same aggregate before ``return query``): the plan the gate fingerprints is the
-   same ``Function Scan``, so only the latency interval can catch it. Each pair's A is its baseline.
-   Goal: every pair fails where the query's p95 is above the gate's ``--min-delta-ms`` floor.
+2. 2x slowdown, latency only: a copy of the project whose ``public.usage_analytics`` takes twice its
+   time (the original, renamed, then a busy loop as long as it took: each request's server time doubles,
+   as either identity): the plan
+   the gate fingerprints is the same ``Function Scan``, so only the latency interval can catch it.
+   Each pair's A is its baseline. Goal: every pair fails, as both identities.
 3. 2x slowdown, a dropped index: the project plus a migration dropping idx_usage_metrics_user_date;
    user-usage-by-day is compared with A (the plan-shape route).
 
@@ -38,17 +39,40 @@ sys.path.insert(0, str(ROOT))
 from pgmanager.api.benching import DEFAULT_CONFIRM, bench  # noqa: E402
 from pgmanager.api.inputs import load  # noqa: E402
 from pgmanager.bench import BenchReport, Comparison  # noqa: E402
+from pgmanager.bench._compare import MIN_DELTA_MS  # noqa: E402
 from pgmanager.sandbox import open_sandbox  # noqa: E402
 
 GOAL_FALSE_ALARMS = 0.05
 SLOW_QUERY = "usage-analytics"
 INDEX_QUERY = "user-usage-by-day"
-_RETURN = "    return query\n"
-_DOUBLE_WORK = """    perform count(*), count(distinct um.user_id)
-        from public.usage_metrics as um
-        where um.created_at >= p_start and um.created_at < p_end
-        group by date_trunc(p_group_by, um.created_at, 'UTC'), um.event_type;
+_FUNCTION = "public.usage_analytics("
+_TWICE = """
+-- bench_gate.py: the same function, then as long again busy (CPU, as more work would be): twice the time
+create or replace function public.usage_analytics(
+    p_start timestamptz,
+    p_end timestamptz,
+    p_group_by text default 'day'
+)
+returns table (bucket timestamptz, event_type text, event_count bigint, user_count bigint)
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+declare
+    t0 timestamptz := pg_catalog.clock_timestamp();
+    done timestamptz;
+begin
+    return query select * from public.usage_analytics_once(p_start, p_end, p_group_by);
+    done := pg_catalog.clock_timestamp() + (pg_catalog.clock_timestamp() - t0);
+    while pg_catalog.clock_timestamp() < done loop
+    end loop;
+end;
+$$;
 
+revoke execute on function public.usage_analytics(timestamptz, timestamptz, text) from public, anon;
+
+grant execute on function public.usage_analytics(timestamptz, timestamptz, text) to authenticated, service_role;
 """
 
 
@@ -64,13 +88,17 @@ def project_copy(dest: Path) -> Path:
 
 
 def doubled_function(dest: Path) -> Path:
-    """The project with usage_analytics doing its aggregate twice: same plan, about twice the time."""
+    """The project with usage_analytics taking twice its time: the original function renamed
+    usage_analytics_once, and usage_analytics calling it (as the caller, through RLS), then spinning as long
+    as that call took. Each request's server time doubles, whoever sends it, and its plan (a Function
+    Scan) stays. (Calling the original twice does not double it: the second call finds warm caches; nor
+    does pg_sleep, which sleeps whole milliseconds.)"""
     folder = project_copy(dest)
     view = folder / "views" / "usage_analytics.sql"
     text = view.read_text()
-    if text.count(_RETURN) != 1:
-        raise SystemExit(f"{view}: expected one `return query` to slow down")
-    view.write_text(text.replace(_RETURN, _DOUBLE_WORK + _RETURN))
+    if _FUNCTION not in text:
+        raise SystemExit(f"{view}: expected {_FUNCTION}...) to slow down")
+    view.write_text(text.replace(_FUNCTION, "public.usage_analytics_once(") + _TWICE)
     return folder
 
 
@@ -88,23 +116,31 @@ def failed(comparison: Comparison, query: str | None = None) -> list[str]:
 
 def verdicts(comparison: Comparison, query: str) -> list[dict[str, Any]]:
     return [{"identity": v.identity, "verdict": v.verdict, "ratio": v.ratio, "ci_low": v.ci_low,
-             "baseline_p95": v.baseline_p95, "p95": v.p95} for v in comparison.verdicts if v.query == query]
+             "baseline_p95": v.baseline_p95, "p95": v.p95, "machine": v.machine}
+            for v in comparison.verdicts if v.query == query]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pairs", type=int, default=20)
     ap.add_argument("--scale", type=float, default=0.02)
-    ap.add_argument("--iterations", type=int, default=200, help="requests per query and identity")
+    ap.add_argument("--iterations", type=int, default=None, help="requests per query and identity (instead of "
+                    "--duration)")
+    ap.add_argument("--duration", type=float, default=1.0, help="seconds per query and identity: a run spans the "
+                    "machine's changes of pace, as a CI run would (a few hundred requests of a sub-ms query span "
+                    "a few ms)")
     ap.add_argument("--clients", type=int, default=2)
     ap.add_argument("--threshold", type=float, default=0.2)
+    ap.add_argument("--min-delta-ms", type=float, default=MIN_DELTA_MS, help="as bench --min-delta-ms")
     ap.add_argument("--confirm", type=int, default=DEFAULT_CONFIRM, help="as bench --confirm")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
     settings, project = load(ROOT)
     results: dict[str, Any] = {"pairs": args.pairs, "scale": args.scale, "iterations": args.iterations,
-                               "clients": args.clients, "threshold": args.threshold, "confirm": args.confirm}
+                               "duration_s": None if args.iterations else args.duration,
+                               "clients": args.clients, "threshold": args.threshold, "confirm": args.confirm,
+                               "min_delta_ms": args.min_delta_ms}
     t_start = time.perf_counter()
     with open_sandbox("local") as box, tempfile.TemporaryDirectory() as tmp:
         slow_settings, slow_project = load(doubled_function(Path(tmp) / "doubled"))
@@ -113,7 +149,9 @@ def main() -> None:
 
         def run(which: tuple[Any, Any], queries: tuple[str, ...] = (), baseline: Path | None = None) -> BenchReport:
             return bench(which[0], which[1], scale=args.scale, iterations=args.iterations, clients=args.clients,
-                         queries=queries, threshold=args.threshold, box=box, baseline=baseline, confirm=args.confirm)
+                         duration_s=None if args.iterations else args.duration,
+                         queries=queries, threshold=args.threshold, box=box, baseline=baseline, confirm=args.confirm,
+                         min_delta_ms=args.min_delta_ms)
 
         for which in ((settings, project), (slow_settings, slow_project), (index_settings, index_project)):
             run(which, (SLOW_QUERY,))  # the data templates, built once before anything is timed
@@ -127,7 +165,8 @@ def main() -> None:
             no_index = run((index_settings, index_project), (INDEX_QUERY,), baseline=saved)
             assert again.comparison and doubled.comparison and no_index.comparison
             aa.append({"alarms": failed(again.comparison), "comparisons": len(again.comparison.verdicts),
-                       "suspects": [n for n in again.comparison.notes if "(confirmation 1 of" in n]})
+                       "suspects": [n for n in again.comparison.notes if "(confirmation 1 of" in n],
+                       "machine": [v.machine for v in again.comparison.verdicts if v.machine is not None]})
             slow.append({"caught": failed(doubled.comparison, SLOW_QUERY),
                          "verdicts": verdicts(doubled.comparison, SLOW_QUERY)})
             index.append({"caught": failed(no_index.comparison, INDEX_QUERY),
@@ -153,6 +192,7 @@ def main() -> None:
         "aa_pairs_slower_at_first": sum(bool(p["suspects"]) for p in aa),
         "aa_queries_slower_at_first": sum(len(p["suspects"]) for p in aa),
         "aa_alarms": [line for p in aa for line in p["alarms"]],
+        "aa_machine_drift_max": max((m for p in aa for m in p["machine"]), default=None),
         "slowdown_2x_function": {
             identity: {"caught": caught(slow, identity),
                        "p95_ratio_min": min(ratios(identity), default=None),
@@ -161,13 +201,15 @@ def main() -> None:
                                                    if v["identity"] == identity), default=None)}
             for identity in ("authenticated", "service_role")},
         "dropped_index": {identity: caught(index, identity) for identity in ("authenticated", "service_role")},
+        "slowdown_2x_verdicts": [p["verdicts"] for p in slow],
     })
     if args.json:
         print(json.dumps(results, indent=2))
         return
     n = args.pairs
     rate = results["aa_false_alarm_rate"]
-    print(f"scale {args.scale:g}, {args.iterations} requests per query and identity, {args.clients} client(s), "
+    amount = f"{args.iterations} requests" if args.iterations else f"{args.duration:g} s"
+    print(f"scale {args.scale:g}, {amount} per query and identity, {args.clients} client(s), "
           f"threshold {args.threshold:.0%}, --confirm {args.confirm}, {n} pairs, {results['seconds']} s")
     print(f"A/A: {results['aa_pairs_with_an_alarm']}/{n} pairs raised an alarm ({rate:.0%}; goal under "
           f"{GOAL_FALSE_ALARMS:.0%}: {'met' if rate < GOAL_FALSE_ALARMS else 'NOT met'}); "

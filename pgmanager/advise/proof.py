@@ -12,9 +12,10 @@ import psycopg
 from psycopg import sql
 
 from ..bench import Load
+from ..bench._clients import Clients
 from ..bench._explain import explain, shape
 from ..bench._report import latency
-from ..bench._run import Clients, RunError, client_rng, end_request, identity_sql, run
+from ..bench._run import RunError, client_rng, end_request, identity_sql
 from ..bench._sample import Sampler, build_sampler
 from ..catalog import read_catalog
 from ..db import connection, error_line
@@ -49,7 +50,7 @@ def _measure(dsn: str, stmts: list[Statement], samplers: dict[str, Sampler], rol
         for stmt in stmts:
             sampler = samplers[stmt.name]
             try:
-                measured = run(clients, stmt.query, sampler, role, load, seed=seed, read_only=stmt.kind == "select")
+                measured = clients.run(stmt.query, sampler, role, load, seed=seed, read_only=stmt.kind == "select")
             except RunError as exc:
                 raise DatabaseError(f"query {stmt.name} failed in the proof: {exc}", where=stmt.where) from None
             conn = clients.conns[0]

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..bench import (
     GENERATOR_VERSION,
+    MIN_DELTA_MS,
     PROFILE_NAME,
     BenchReport,
     BenchSettings,
@@ -25,6 +26,7 @@ from ..bench import (
     Generated,
     Load,
     Outcome,
+    api_metrics,
     bench_workload,
     compare,
     database_metrics,
@@ -99,8 +101,8 @@ def _rows(dsn: str, settings: Settings, profile: DataProfile) -> dict[str, int]:
 def bench(settings: Settings, project: Project, *, scale: float | None = None, seed: int = 1, clients: int = 1,
           duration_s: float | None = None, iterations: int | None = None, rate: float | None = None,
           warmup: int = 5, queries: tuple[str, ...] = (), dsn: str | None = None, allow_write: bool = False,
-          baseline: Path | None = None, threshold: float = 0.2, min_delta_ms: float = 1.0, slow_ms: float = 100.0,
-          sandbox: str | None = None, sandbox_dsn: str | None = None, keep: bool = False,
+          baseline: Path | None = None, threshold: float = 0.2, min_delta_ms: float = MIN_DELTA_MS,
+          slow_ms: float = 100.0, sandbox: str | None = None, sandbox_dsn: str | None = None, keep: bool = False,
           box: Sandbox | None = None, on_progress: ProgressFn | None = None,
           confirm: int = DEFAULT_CONFIRM) -> BenchReport:
     """Run every workload query (``queries``: only these) as an authenticated user and as service_role.
@@ -137,7 +139,7 @@ def bench(settings: Settings, project: Project, *, scale: float | None = None, s
             timings["generate"] = _ms_since(t)
         t = time.perf_counter()
         outcome = bench_workload(dsn, workload, load, seed=seed, read_only=not allow_write, slow_ms=slow_ms,
-                                 where=describe(dsn), on_progress=on_progress, **gate)
+                                 where=describe(dsn), on_progress=on_progress, sandbox=False, **gate)
         timings["run"] = _ms_since(t)
         data = DataInfo(where="target", scale=scale, seed=seed, profile=profile.source,
                         generated_s=round(generated.seconds, 3) if generated else None,
@@ -159,7 +161,7 @@ def bench(settings: Settings, project: Project, *, scale: float | None = None, s
                 clone_dsn = sandbox_box.dsn(clone)
                 t = time.perf_counter()
                 outcome = bench_workload(clone_dsn, workload, load, seed=seed, read_only=False, slow_ms=slow_ms,
-                                         where=f"sandbox {clone}", on_progress=on_progress, **gate)
+                                         where=f"sandbox {clone}", on_progress=on_progress, sandbox=True, **gate)
                 timings["run"] = _ms_since(t)
                 rows = _rows(clone_dsn, settings, profile)
             finally:
@@ -173,8 +175,8 @@ def bench(settings: Settings, project: Project, *, scale: float | None = None, s
         settings=BenchSettings(clients=clients, mode="open" if rate is not None else "closed", iterations=iterations,
                                duration_s=duration_s, rate=rate, warmup=load.warmup, slow_ms=slow_ms,
                                threshold=threshold, seed=seed, scale=scale),
-        database=database_metrics(outcome.queries, clients, slow_ms), queries=outcome.queries,
-        problems=outcome.problems)
+        api=api_metrics(outcome.queries), database=database_metrics(outcome.queries, clients, slow_ms),
+        queries=outcome.queries, problems=outcome.problems, notes=outcome.report_notes)
     comparison = None
     if base_report is not None and baseline is not None:
         comparison = compare(report, base_report, str(baseline), threshold=threshold, min_delta_ms=min_delta_ms,

@@ -3,7 +3,8 @@
 - ``_workload``: the named queries of ``<queries>/*.sql`` and where their parameters come from;
 - ``_data``: a deterministic synthetic data generator (server-side, generic over the catalog);
 - ``_sample``: each request's parameters and the user it runs as;
-- ``_run``: clients, identities, closed and open loops; ``_stats``: exact percentiles, the bootstrap;
+- ``_run``: identities, closed and open loops; ``_clients``: a process per client; ``_stats``: exact
+  percentiles, the bootstrap; ``_statements``: pg_stat_statements figures;
 - ``_explain``: plan fingerprints and flags; ``_report``: the report's figures and text;
 - ``_compare``: the baseline gate; ``_html``: the report as one offline HTML page;
 - ``_bench``: all of it on one database.
@@ -12,7 +13,7 @@
 """
 
 from ._bench import Outcome, bench_workload
-from ._compare import compare, load_baseline
+from ._compare import MIN_DELTA_MS, compare, load_baseline
 from ._data import GENERATOR_VERSION, Generated, generate, table_rows
 from ._html import html_report
 from ._models import (
@@ -29,7 +30,7 @@ from ._models import (
     Verdict,
 )
 from ._profile import PROFILE_NAME, DataProfile, load_profile
-from ._report import database_metrics, text_table
+from ._report import api_metrics, database_metrics, text_table
 from ._run import Load
 from ._workload import Query, Workload, load_workload, parse_query
 
@@ -37,6 +38,7 @@ __all__ = [
     "AUTHENTICATED",
     "GENERATOR_VERSION",
     "IDENTITIES",
+    "MIN_DELTA_MS",
     "PROFILE_NAME",
     "SERVICE_ROLE",
     "BenchReport",
@@ -53,6 +55,7 @@ __all__ = [
     "Run",
     "Verdict",
     "Workload",
+    "api_metrics",
     "bench_workload",
     "compare",
     "database_metrics",

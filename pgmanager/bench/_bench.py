@@ -13,12 +13,14 @@ import psycopg
 from ..catalog import Table, read_catalog
 from ..db import connection, error_line
 from ..errors import ConfigError, InputError
+from ._clients import Clients
 from ._compare import MIN_DELTA_MS, slower_queries
 from ._explain import explain, fingerprint, flags, plan_difference, shape
 from ._models import AUTHENTICATED, IDENTITIES, SERVICE_ROLE, BenchReport, Plan, Problem, QueryResult, Run
 from ._report import rls_ratio, run_result
-from ._run import Clients, Load, RunError, client_rng, end_request, identity_sql, run
+from ._run import Load, RunError, client_rng, end_request, identity_sql
 from ._sample import Sampler, build_sampler
+from ._statements import enable, figures, query_id, snapshot
 from ._workload import Query, Workload, check_against
 
 ProgressFn = Callable[[str, int, int], None]
@@ -30,6 +32,8 @@ class Outcome:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """What the baseline's confirmation runs found (see ``bench_workload``'s ``confirm``)."""
+    report_notes: list[str] = field(default_factory=list)
+    """About the run itself (pg_stat_statements left out, and why)."""
 
 
 def _problem(exc: InputError) -> Problem:
@@ -80,7 +84,8 @@ def sql_checksum(query: Query) -> str:
 
 def bench_workload(dsn: str, workload: Workload, load: Load, *, seed: int, read_only: bool, slow_ms: float,
                    where: str, on_progress: ProgressFn | None = None, baseline: BenchReport | None = None,
-                   threshold: float = 0.2, min_delta_ms: float = MIN_DELTA_MS, confirm: int = 0) -> Outcome:
+                   threshold: float = 0.2, min_delta_ms: float = MIN_DELTA_MS, confirm: int = 0,
+                   sandbox: bool = False) -> Outcome:
     """Run every query of ``workload`` on ``dsn``; a query that cannot run is a problem, not the end.
 
     With a ``baseline``, a query whose p95 looks slower than the baseline's is measured again, up to
@@ -90,7 +95,7 @@ def bench_workload(dsn: str, workload: Workload, load: Load, *, seed: int, read_
     again (it fails whatever the timings).
     """
     out = _measure(dsn, workload, load, seed=seed, read_only=read_only, slow_ms=slow_ms, where=where,
-                   on_progress=on_progress)
+                   on_progress=on_progress, sandbox=sandbox)
     if baseline is None:
         return out
 
@@ -102,7 +107,7 @@ def bench_workload(dsn: str, workload: Workload, load: Load, *, seed: int, read_
         if not slow:
             break
         again = _measure(dsn, Workload(queries=[q for q in workload.queries if q.name in slow]), load, seed=seed,
-                         read_only=read_only, slow_ms=slow_ms, where=where)
+                         read_only=read_only, slow_ms=slow_ms, where=where, sandbox=sandbox)
         redone = {q.name: q for q in again.queries if q.error is None}
         still = suspects(list(redone.values())) | (slow - set(redone))
         for i, q in enumerate(out.queries):
@@ -117,7 +122,7 @@ def bench_workload(dsn: str, workload: Workload, load: Load, *, seed: int, read_
 
 
 def _measure(dsn: str, workload: Workload, load: Load, *, seed: int, read_only: bool, slow_ms: float,
-             where: str, on_progress: ProgressFn | None = None) -> Outcome:
+             where: str, on_progress: ProgressFn | None = None, sandbox: bool = False) -> Outcome:
     out = Outcome(problems=[_problem(p) for p in workload.problems])
     with connection(dsn) as conn:
         check_roles(conn, where)
@@ -134,20 +139,27 @@ def _measure(dsn: str, workload: Workload, load: Load, *, seed: int, read_only: 
     runnable = [q for q in workload.queries if q.name in samplers]
     steps = len(runnable) * len(IDENTITIES)
     with Clients(dsn, load.clients) as clients:
+        view, note = enable(clients.conns[0], sandbox=sandbox)
+        out.report_notes.extend([note] if note else [])
         for i, q in enumerate(runnable):
             result = QueryResult(name=q.name, file=q.file, description=q.description, sql_checksum=sql_checksum(q),
                                  params=q.describe_params())
             runs: list[Run] = []
             error = None
+            queryid = query_id(clients.conns[0], q) if view is not None else None
+            before = snapshot(clients.conns[0], view, queryid) if view is not None and queryid else {}
             for j, identity in enumerate(IDENTITIES):
                 if on_progress:
                     on_progress(f"{q.name} as {identity}", i * len(IDENTITIES) + j, steps)
                 try:
-                    measured = run(clients, q, samplers[q.name], identity, load, seed=seed, read_only=read_only)
+                    measured = clients.run(q, samplers[q.name], identity, load, seed=seed, read_only=read_only)
                 except RunError as exc:
                     error = f"as {identity}: {exc}"
                     break
                 runs.append(run_result(identity, measured, load, seed))
+            if view is not None and queryid:
+                after = snapshot(clients.conns[0], view, queryid)
+                runs = [r.model_copy(update={"statements": figures(before, after, r.identity)}) for r in runs]
             ratio, flagged = rls_ratio(runs)
             plans: list[Plan] = []
             if error is None:

@@ -6,13 +6,14 @@ interval of its p95 ratio (this run over the baseline, from both raw samples) li
 small or noisy sample does not fail.
 
 The bootstrap sees the noise within a run, not a shift between runs (another process busy on the
-machine during one of them). Sub-millisecond queries shift by tens of percent that way (an A/A pair
-measured 0.105 ms then 0.168 ms while tests ran beside it), so a slowdown must also exceed
-``min_delta_ms`` (1 ms: below what an API client can notice) to fail.
+machine during one of them). So this run's samples are first divided by how much slower the machine
+was than in the baseline (``machine_drift``: the reference statement timed around the same query's
+run in both), and a slowdown must also exceed ``min_delta_ms`` (0.1 ms) to fail.
 """
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -23,7 +24,8 @@ from ._stats import regressed
 
 CONFIDENCE = 0.95
 DRAWS = 2000
-MIN_DELTA_MS = 1.0
+MIN_DELTA_MS = 0.1
+MIN_PROBES = 5
 
 
 def load_baseline(path: Path) -> BenchReport:
@@ -39,6 +41,16 @@ def load_baseline(path: Path) -> BenchReport:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"]) or "the file"
         raise InputError(f"not a pgmanager bench report ({loc}: {first['msg']})", where=str(path)) from None
+
+
+def machine_drift(before_us: list[int], now_us: list[int]) -> float:
+    """How much slower the machine was now than in the baseline: the ratio of the reference statement's
+    medians, timed around the same query's run in both (1 when either has none). Never below 1: a
+    baseline measured on a busier machine is not taken to have been inflated as much (a query does not
+    track the reference that closely, and a gate must not invent a slowdown)."""
+    if len(before_us) < MIN_PROBES or len(now_us) < MIN_PROBES:
+        return 1.0
+    return max(1.0, statistics.median(now_us) / statistics.median(before_us))
 
 
 def verdicts_of(q: QueryResult, before: QueryResult | None, *, threshold: float, min_delta_ms: float, seed: int,
@@ -57,12 +69,14 @@ def verdicts_of(q: QueryResult, before: QueryResult | None, *, threshold: float,
         if before.sql_checksum != q.sql_checksum:
             notes.append(f"{q.name}: its SQL changed since the baseline")
         old_plan = before.plan(identity)
-        fail, interval = regressed([v / 1000 for v in old_run.samples_us], [v / 1000 for v in run.samples_us],
+        drift = machine_drift(old_run.probe_us, run.probe_us)
+        fail, interval = regressed([v / 1000 for v in old_run.samples_us],
+                                   [v / 1000 / drift for v in run.samples_us],
                                    threshold, draws=DRAWS, confidence=CONFIDENCE, seed=seed)
         measured = Verdict(query=q.name, identity=identity, verdict="ok", baseline_p95=old_run.latency.p95,
                            p95=run.latency.p95, ratio=round(interval.point, 3), ci_low=round(interval.low, 3),
-                           ci_high=round(interval.high, 3))
-        delta = run.latency.p95 - old_run.latency.p95
+                           ci_high=round(interval.high, 3), machine=round(drift, 3))
+        delta = run.latency.p95 / drift - old_run.latency.p95
         if old_plan is not None and plan is not None and old_plan.fingerprint != plan.fingerprint:
             measured = measured.model_copy(update={
                 "verdict": "plan changed", "plan_before": old_plan.shape, "plan_after": plan.shape,
@@ -71,7 +85,8 @@ def verdicts_of(q: QueryResult, before: QueryResult | None, *, threshold: float,
             measured = measured.model_copy(update={
                 "verdict": "slower",
                 "detail": f"p95 {interval.point:.2f}x the baseline ({CONFIDENCE:.0%} interval {interval.low:.2f}.."
-                          f"{interval.high:.2f}, over {1 + threshold:.2f}; +{delta:.2f} ms)"})
+                          f"{interval.high:.2f}, over {1 + threshold:.2f}; +{delta:.2f} ms"
+                          + (f"; the machine {drift:.2f}x slower than then, discounted" if drift > 1 else "") + ")"})
         elif interval.high < 1 / (1 + threshold):
             measured = measured.model_copy(update={"verdict": "faster",
                                                    "detail": f"p95 {interval.point:.2f}x the baseline"})

@@ -35,6 +35,16 @@ class Latency(Model):
     max: float
 
 
+class Statements(Model):
+    """pg_stat_statements' figures for the run's statement as its identity (warm-up requests included)."""
+
+    calls: int
+    total_exec_ms: float
+    mean_exec_ms: float
+    shared_blks_hit: int
+    shared_blks_read: int
+
+
 class Run(Model):
     """One query run as one identity."""
 
@@ -50,6 +60,10 @@ class Run(Model):
     peak_waiting: int = Field(description="open loop: most requests due but not started (all clients busy)")
     samples_us: list[int] = Field(description="the raw latency sample in µs (at most 10,000, drawn at random), "
                                               "for a later run's --baseline")
+    statements: Statements | None = Field(default=None, description="from pg_stat_statements, where it is there")
+    probe_us: list[int] = Field(default=[], description="closed loop: the reference statement's latencies in µs, "
+                                "timed by the first client alone just before and after the run: how fast the "
+                                "machine was then")
 
 
 class Plan(Model):
@@ -113,6 +127,28 @@ class DatabaseMetrics(Model):
     slowQueries: list[QueryMetric] = []
 
 
+class Endpoint(Model):
+    """A query as an API endpoint, as one identity: the ``api`` figures of BackendMetrics, per endpoint."""
+
+    query: str
+    identity: str
+    requests: int
+    p50: float | None = Field(description="ms; None when no request succeeded")
+    p95: float | None
+    p99: float | None
+    errorRate: float = Field(description="failed requests / requests sent (a run stops at its first failure)")
+    throughput: float = Field(description="requests per second")
+
+
+class ApiMetrics(Model):
+    """BackendMetrics' ``api``: the queries as the API's endpoints (database time, no HTTP)."""
+
+    responseTime: list[float] = Field(description="per query (in `queries` order): p95 in ms as authenticated")
+    errorRate: float = Field(description="failed requests / requests sent, over every endpoint")
+    throughput: float = Field(description="requests per second over every endpoint's measured time")
+    endpoints: list[Endpoint] = []
+
+
 class DataInfo(Model):
     where: Literal["sandbox", "target"]
     template: str | None = Field(default=None, description="the sandbox template holding the data")
@@ -153,6 +189,8 @@ class Verdict(Model):
     ratio: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
+    machine: float | None = Field(default=None, description="the reference statement's median now over the "
+                                  "baseline's, at least 1: the samples were divided by it before the test")
     plan_before: str | None = None
     plan_after: str | None = None
     detail: str = ""
@@ -182,8 +220,10 @@ class BenchReport(Model):
     ok: bool
     settings: BenchSettings
     data: DataInfo
+    api: ApiMetrics | None = None
     database: DatabaseMetrics
     queries: list[QueryResult] = []
+    notes: list[str] = []
     problems: list[Problem] = []
     comparison: Comparison | None = None
     timings_ms: dict[str, float] = {}

@@ -8,9 +8,11 @@ from ._models import (
     IDENTITIES,
     RLS_FLAG_RATIO,
     SERVICE_ROLE,
+    ApiMetrics,
     BenchReport,
     ConnectionPool,
     DatabaseMetrics,
+    Endpoint,
     Latency,
     QueryMetric,
     QueryResult,
@@ -20,6 +22,7 @@ from ._run import Load, Measured
 from ._stats import subsample, summarize
 
 SAMPLE_CAP = 10_000
+PROBE_CAP = 2_000
 
 
 def latency(seconds: list[float]) -> Latency:
@@ -34,7 +37,8 @@ def run_result(identity: str, measured: Measured, load: Load, seed: int) -> Run:
                throughput_rps=round(count / measured.wall_s, 1) if measured.wall_s > 0 else 0.0,
                rows_mean=round(measured.rows / count, 2), wall_s=round(measured.wall_s, 3),
                peak_active=measured.peak_active, peak_waiting=measured.peak_waiting,
-               samples_us=[max(1, round(v * 1e6)) for v in kept])
+               samples_us=[max(1, round(v * 1e6)) for v in kept],
+               probe_us=[max(1, round(v * 1e6)) for v in subsample(measured.probes, PROBE_CAP, seed)])
 
 
 def rls_ratio(runs: list[Run]) -> tuple[float | None, bool]:
@@ -68,6 +72,29 @@ def database_metrics(queries: list[QueryResult], clients: int, slow_ms: float) -
     return DatabaseMetrics(queryTime=times, slowQueries=slow,
                            connectionPool=ConnectionPool(active=active, idle=max(0, clients - active),
                                                          waiting=waiting))
+
+
+def api_metrics(queries: list[QueryResult]) -> ApiMetrics:
+    """``api`` as BackendMetrics has it: each query is an endpoint, as each identity. A run stops at its
+    first failed request: that identity's endpoint counts one request sent, failed."""
+    endpoints: list[Endpoint] = []
+    wall = 0.0
+    for q in queries:
+        for identity in IDENTITIES:
+            r = q.run(identity)
+            if r is not None:
+                endpoints.append(Endpoint(query=q.name, identity=identity, requests=r.requests, p50=r.latency.p50,
+                                          p95=r.latency.p95, p99=r.latency.p99, errorRate=0.0,
+                                          throughput=r.throughput_rps))
+                wall += r.wall_s
+            elif q.error and q.error.startswith(f"as {identity}:"):
+                endpoints.append(Endpoint(query=q.name, identity=identity, requests=1, p50=None, p95=None, p99=None,
+                                          errorRate=1.0, throughput=0.0))
+    sent = sum(e.requests for e in endpoints)
+    failed = sum(round(e.errorRate * e.requests) for e in endpoints)
+    return ApiMetrics(responseTime=[e.p95 for e in endpoints if e.identity == AUTHENTICATED and e.p95 is not None],
+                      errorRate=round(failed / sent, 4) if sent else 0.0,
+                      throughput=round((sent - failed) / wall, 1) if wall > 0 else 0.0, endpoints=endpoints)
 
 
 def text_table(report: BenchReport) -> str:

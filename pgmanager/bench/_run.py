@@ -1,9 +1,10 @@
 """The load generator: clients, identities, warm-up, and closed or open loops.
 
-Each client is a thread with its own connection (psycopg_pool is not a dependency; a pool of C
-connections held by C busy clients is the same thing). A request runs the way the API's does: a
+Each client is a process with its own connection (``_clients``; psycopg_pool is not a dependency,
+and a pool of C connections held by C busy clients is the same thing). A request runs the way the API's does: a
 transaction that switches identity (``SET LOCAL ROLE`` and ``request.jwt.claims``, as PostgREST does,
-in one round trip), the query as a prepared statement, then a rollback. Only the query's round trip
+in one round trip, with the rollback of the client's previous request), the query as a prepared
+statement; the transaction is rolled back. Only the query's round trip
 is timed, and it is one libpq call (``PQexecPrepared``, which releases the GIL): the parameters are
 encoded before the clock starts and the rows are not turned into Python objects, so the figure is the
 server's time plus one round trip, as pgbench measures it, not psycopg's per-call overhead.
@@ -17,24 +18,19 @@ server's time plus one round trip, as pgbench measures it, not psycopg's per-cal
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import json
 import math
 import random
 import re
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as clock_time
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg import pq, sql
 
-from ..db import connect, error_line
 from ._models import SERVICE_ROLE
 from ._sample import Sampler
 from ._workload import Query
@@ -42,6 +38,11 @@ from ._workload import Query
 WARMUP_MAX_S = 2.0
 """A client stops warming up after this long, whatever its count."""
 STATEMENT_TIMEOUT = "60s"
+PROBE_SQL = b"select pg_catalog.count(*) from pg_catalog.generate_series(1, 2000)"
+"""The reference statement: the same CPU work whatever the project, timed before and after every run
+(alone on the server, as far as bench goes), so that the gate can tell a busier machine from a slower
+query."""
+PROBES = 40
 _PSYCOPG_PLACEHOLDER = re.compile(r"%%|%\((?P<name>[A-Za-z_][A-Za-z0-9_]*)\)s")
 
 
@@ -77,6 +78,8 @@ class Measured:
     wall_s: float = 0.0
     peak_active: int = 0
     peak_waiting: int = 0
+    probes: list[float] = field(default_factory=list)
+    """Seconds, per reference statement timed before the run (closed loop)."""
 
 
 class RunError(Exception):
@@ -125,179 +128,121 @@ def end_request(conn: psycopg.Connection) -> None:
     _check(conn.pgconn.exec_(b"rollback"), "rollback")
 
 
-class Clients:
-    """One connection per client, opened once for the whole bench."""
-
-    def __init__(self, dsn: str, count: int) -> None:
-        self.conns: list[psycopg.Connection] = []
-        self._prepared: dict[tuple[int, str], bytes] = {}
-        try:
-            for _ in range(count):
-                conn = connect(dsn)
-                conn.execute("set application_name = 'pgmanager bench'")
-                conn.execute("set timezone = 'UTC'")
-                conn.execute(sql.SQL("set statement_timeout = {}").format(sql.Literal(STATEMENT_TIMEOUT)))
-                self.conns.append(conn)
-        except BaseException:
-            self.close()
-            raise
-
-    def prepare(self, index: int, query: Query) -> bytes:
-        """The name of ``query``'s prepared statement on client ``index``'s connection."""
-        key = (index, query.name)
-        if key not in self._prepared:
-            name = f"pgm_bench_{len(self._prepared)}".encode()
-            _check(self.conns[index].pgconn.prepare(name, positional(query.sql, query.parameters)),
-                   f"cannot prepare {query.name}")
-            self._prepared[key] = name
-        return self._prepared[key]
-
-    def close(self) -> None:
-        for conn in self.conns:
-            conn.close()
-        self.conns.clear()
-
-    def __enter__(self) -> Clients:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
 def client_rng(seed: int, query: str, client: int) -> random.Random:
     """The same stream of requests for every identity: the runs differ only by who sends them."""
     return random.Random(f"{seed}:{query}:{client}")
 
 
-class _State:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.active = 0
-        self.peak_active = 0
-        self.peak_waiting = 0
-        self.t0 = 0.0
-        self.stop = threading.Event()
-        self.error: str | None = None
+class Coordination(Protocol):
+    """What the clients of one run share (across processes: see ``_clients``)."""
+
+    def start(self) -> float:
+        """Wait for every client to be warm; the common start of the measured phase."""
+
+    def next_index(self) -> int:
+        """The next request's number among all clients' (open loop: when it is due)."""
+
+    def sync(self) -> None:
+        """Wait for every client."""
+
+    def stopped(self) -> bool: ...
 
     def enter(self) -> None:
-        with self.lock:
-            self.active += 1
-            self.peak_active = max(self.peak_active, self.active)
+        """A request is in flight (for the busiest moment's ``active``)."""
 
-    def leave(self) -> None:
-        with self.lock:
-            self.active -= 1
+    def leave(self) -> None: ...
 
-    def waiting(self, count: int) -> None:
-        with self.lock:
-            self.peak_waiting = max(self.peak_waiting, count)
-
-    def fail(self, message: str) -> None:
-        with self.lock:
-            if self.error is None:
-                self.error = message
-        self.stop.set()
+    def waiting(self, count: int) -> None: ...
 
 
-def run(clients: Clients, query: Query, sampler: Sampler, role: str, load: Load, *, seed: int,
-        read_only: bool, on_request: Callable[[], None] | None = None) -> Measured:
-    """Run one query as one identity on every client; raises RunError when a request fails."""
-    conns = clients.conns
-    state = _State()
-    results = [Measured() for _ in conns]
-    counter = itertools.count()
+def client_loop(conn: psycopg.Connection, statement: bytes, query: Query, sampler: Sampler, role: str, load: Load,
+                *, seed: int, index: int, read_only: bool, shared: Coordination,
+                probe: bytes | None = None) -> Measured:
+    """One client's share of a run: warm-up, then requests until the run's total or deadline.
+
+    The timed section is one libpq call between two clock readings: the parameters, the identity switch
+    and the lists the figures go to are ready before it, and the result is only counted after it. A
+    client is a process of its own (``_clients``), so no other client holds a lock it needs to read the
+    clock when its call returns (threads would wait for the GIL there).
+
+    ``probe`` (closed loop): the prepared reference statement (``PROBE_SQL``), timed ``PROBES`` times
+    in the same way by the first client while the others wait, between the warm-up and the measured
+    requests and again after them, into ``probes``: how fast the machine was around the run, whatever
+    the query costs and however many clients there are (two busy clients on two hyperthreads slow each
+    other 1.7x), for the gate."""
+    out = Measured()
+    probes = out.probes
+    if load.open_loop:
+        probe = None  # it would delay the requests due after it
+    rng = client_rng(seed, query.name, index)
+    names = query.parameters
     total = load.total
     interval = 1.0 / load.rate if load.rate else 0.0
-    names = query.parameters
+    switches: dict[str | None, bytes] = {}  # composed once per user
+    pgconn = conn.pgconn
+    exec_prepared = pgconn.exec_prepared
+    clock = time.perf_counter
+    latencies, services = out.latencies, out.services
 
-    def start_clock() -> None:
-        state.t0 = time.perf_counter()
-
-    barrier = threading.Barrier(len(conns), action=start_clock)
-
-    switches: dict[str | None, bytes] = {}  # composed once per user: less Python per request, less GIL held
-
-    def request(conn: psycopg.Connection, statement: bytes, rng: random.Random) -> tuple[float, float, int]:
+    def prepared() -> tuple[bytes, list[bytes | None]]:
         params, user = sampler.draw(rng)
-        values = [text_value(params[n]) for n in names]
         switch = switches.get(user)
-        if switch is None:
-            switch = switches[user] = identity_sql(role, user, read_only).as_bytes(conn)
-        pgconn = conn.pgconn
+        if switch is None:  # the last request's rollback and this one's switch: one round trip
+            switch = switches[user] = b"rollback; " + identity_sql(role, user, read_only).as_bytes(conn)
+        return switch, [text_value(params[n]) for n in names]
+
+    def request(switch: bytes, values: list[bytes | None]) -> tuple[float, float, int]:
         _check(pgconn.exec_(switch), f"switching to {role}")
-        state.enter()
-        t0 = time.perf_counter()
-        try:
-            result = pgconn.exec_prepared(statement, values)  # type: ignore[arg-type]  # None is NULL to libpq
-            t1 = time.perf_counter()
-        finally:
-            state.leave()
-        try:
-            _check(result, f"as {role}")
-        finally:
-            pgconn.exec_(b"rollback")
+        shared.enter()
+        t0 = clock()
+        result = exec_prepared(statement, values)  # type: ignore[arg-type]  # None is NULL to libpq
+        t1 = clock()
+        shared.leave()
+        _check(result, f"as {role}")
         return t0, t1, result.ntuples
 
-    def client(index: int) -> None:
-        out = results[index]
-        conn = conns[index]
-        rng = client_rng(seed, query.name, index)
-        try:
-            statement = clients.prepare(index, query)
-            warm_until = time.perf_counter() + WARMUP_MAX_S
-            for _ in range(load.warmup):
-                if time.perf_counter() > warm_until or state.stop.is_set():
-                    break
-                request(conn, statement, rng)
-            barrier.wait()
-            deadline = state.t0 + load.duration_s if load.duration_s is not None and not load.open_loop \
-                else math.inf
-            while not state.stop.is_set():
-                i = next(counter)
-                if total is not None and i >= total:
-                    break
-                due = state.t0 + i * interval
-                now = time.perf_counter()
-                if now >= deadline:
-                    break
-                if load.open_loop:
-                    if due > now:
-                        time.sleep(due - now)
-                    else:
-                        state.waiting(math.floor((now - state.t0) / interval) - i + 1)
-                start, end, rows = request(conn, statement, rng)
-                out.latencies.append(end - (due if load.open_loop else start))
-                out.services.append(end - start)
-                out.rows += rows
-                out.wall_s = max(out.wall_s, end - state.t0)
-                if on_request is not None:
-                    on_request()
-        except threading.BrokenBarrierError:
-            return
-        except (RunError, psycopg.Error) as exc:
-            with contextlib.suppress(psycopg.Error):
-                conn.pgconn.exec_(b"rollback")
-            state.fail(error_line(exc))
-            barrier.abort()
+    _check(pgconn.exec_(b"begin"), "begin")  # every request rolls back the transaction before it
+    warm_until = clock() + WARMUP_MAX_S
+    for _ in range(load.warmup):
+        if clock() > warm_until or shared.stopped():
+            break
+        request(*prepared())
 
-    threads = [threading.Thread(target=client, args=(i,), name=f"pgmanager-bench-{i}", daemon=True)
-               for i in range(len(conns))]
-    for t in threads:
-        t.start()
-    try:
-        for t in threads:
-            while t.is_alive():
-                t.join(0.2)
-    except BaseException:
-        state.stop.set()
-        barrier.abort()
-        raise
-    if state.error is not None:
-        raise RunError(state.error)
-    merged = Measured(peak_active=state.peak_active, peak_waiting=state.peak_waiting)
-    for r in results:
-        merged.latencies.extend(r.latencies)
-        merged.services.extend(r.services)
-        merged.rows += r.rows
-        merged.wall_s = max(merged.wall_s, r.wall_s)
-    return merged
+    def probe_block() -> None:  # by the first client alone, the others waiting: the machine, not us
+        if probe is None:
+            return
+        shared.sync()
+        for _ in range(PROBES if index == 0 else 0):
+            t0 = clock()
+            result = exec_prepared(probe, None)
+            t1 = clock()
+            _check(result, "the reference statement")
+            probes.append(t1 - t0)
+        shared.sync()
+
+    probe_block()
+    start = last = shared.start()
+    deadline = start + load.duration_s if load.duration_s is not None and not load.open_loop else math.inf
+    while not shared.stopped():
+        i = shared.next_index()
+        if total is not None and i >= total:
+            break
+        switch, values = prepared()
+        due = start + i * interval
+        now = clock()
+        if now >= deadline:
+            break
+        if load.open_loop:
+            if due > now:
+                time.sleep(due - now)
+            else:
+                shared.waiting(math.floor((now - start) / interval) - i + 1)
+        began, last, rows = request(switch, values)
+        latencies.append(last - (due if load.open_loop else began))
+        services.append(last - began)
+        out.rows += rows
+    out.wall_s = last - start
+    if not shared.stopped():
+        probe_block()
+    _check(pgconn.exec_(b"rollback"), "rollback")
+    return out

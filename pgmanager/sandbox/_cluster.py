@@ -221,6 +221,8 @@ class LocalCluster:
         (self.datadir / "pg_hba.conf").write_text(HBA)
         conf = dict(FAST_SETTINGS)
         conf.update({"unix_socket_directories": f"'{self.folder}'", "listen_addresses": "'127.0.0.1'"})
+        if (self.bindir.parent / "lib" / "pg_stat_statements.so").exists():  # bench's per-query figures
+            conf["shared_preload_libraries"] = "'pg_stat_statements'"
         with open(self.datadir / "postgresql.auto.conf", "a") as fh:
             fh.write("".join(f"{k} = {v}\n" for k, v in conf.items()))
 

@@ -60,9 +60,17 @@ def test_missing_or_not_preloaded_is_one_line_saying_how(empty_db: EmptyDb) -> N
     assert result.code == 3, result.err
     lines = result.err.strip().splitlines()
     assert len(lines) == 1 and "not enabled" in lines[0] and "shared_preload_libraries" in lines[0], result.err
-    with psycopg.connect(empty_db.dsn, autocommit=True) as conn:  # created, but the server did not preload it
-        conn.execute("create extension pg_stat_statements")
-    result = run_cli("advise", "--dsn", empty_db.dsn, "--from-stat-statements", "--no-proof")
+    bindir = find_local_bindir()
+    if bindir is None:
+        pytest.skip("the created-but-not-preloaded half needs local PostgreSQL binaries")
+    # created, but the server did not preload it (sandboxes preload it: this one is told not to)
+    cluster = LocalCluster.create(bindir, settings={"shared_preload_libraries": "''"})
+    try:
+        with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+            conn.execute("create extension pg_stat_statements")
+        result = run_cli("advise", "--dsn", cluster.dsn(), "--from-stat-statements", "--no-proof")
+    finally:
+        cluster.destroy()
     assert result.code == 3, result.err
     assert "shared_preload_libraries" in result.err and "Traceback" not in result.err, result.err
 

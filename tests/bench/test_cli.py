@@ -26,6 +26,19 @@ QUERIES = {"project-members", "project-recent-files", "usage-analytics", "user-p
 
 LATENCY = {"type": "object", "required": ["count", "p50", "p95", "p99", "p999", "mean", "min", "max"],
            "properties": {k: {"type": "number", "minimum": 0} for k in ("p50", "p95", "p99", "p999", "mean", "max")}}
+# BackendMetrics.api: the queries as endpoints
+API = {
+    "type": "object", "required": ["responseTime", "errorRate", "throughput", "endpoints"],
+    "properties": {
+        "responseTime": {"type": "array", "items": {"type": "number"}},
+        "errorRate": {"type": "number", "minimum": 0, "maximum": 1},
+        "throughput": {"type": "number", "minimum": 0},
+        "endpoints": {"type": "array", "items": {
+            "type": "object", "required": ["query", "identity", "requests", "p50", "p95", "p99", "errorRate",
+                                           "throughput"],
+            "properties": {k: {"type": ["number", "null"]} for k in ("p50", "p95", "p99")}}},
+    },
+}
 # BackendMetrics.database (the backend agent's monitoring type), plus the per-query figures
 SCHEMA = {
     "type": "object",
@@ -90,11 +103,58 @@ def test_every_query_runs_through_rls_and_as_service_role(baseline: tuple[Path, 
     assert report["database"]["queryTime"] == [q["runs"][0]["latency"]["p95"] for q in report["queries"]]
     assert report["database"]["connectionPool"]["active"] + report["database"]["connectionPool"]["idle"] == 2
     assert len(report["database"]["slowQueries"]) == 12
+    # pg_stat_statements (the session's local server preloads it): the server's account of the same runs
+    for q in report["queries"]:
+        for r in q["runs"]:
+            figures = r["statements"]
+            assert figures["calls"] == 20 + 2 * 5, (q["name"], r)  # the measured requests and both clients' warm-ups
+            assert figures["mean_exec_ms"] == pytest.approx(figures["total_exec_ms"] / figures["calls"], abs=1e-3)
+            assert figures["shared_blks_hit"] + figures["shared_blks_read"] > 0
+            assert len(r["probe_us"]) == 80  # the reference statement, before and after the run
+    assert report["notes"] == []
     data = report["data"]
     assert data["where"] == "sandbox" and not data["reused"] and data["rows"]["public.usage_metrics"] == 20_010
     # RLS is really in the way: as the sampled owner, a user sees only their own usage events
     analytics = next(q for q in report["queries"] if q["name"] == "usage-analytics")
     assert analytics["runs"][0]["rows_mean"] < analytics["runs"][1]["rows_mean"]
+
+
+def test_the_json_has_backend_metrics_api_section_per_query_as_an_endpoint(baseline: tuple[Path, dict]) -> None:
+    _, report = baseline
+    jsonschema.validate(report, {"type": "object", "required": ["api"], "properties": {"api": API}})
+    api = report["api"]
+    endpoints = {(e["query"], e["identity"]): e for e in api["endpoints"]}
+    assert set(endpoints) == {(q, i) for q in QUERIES for i in ("authenticated", "service_role")}
+    for q in report["queries"]:
+        for r in q["runs"]:
+            e = endpoints[(q["name"], r["identity"])]
+            assert (e["requests"], e["p50"], e["p95"], e["p99"], e["throughput"], e["errorRate"]) == (
+                r["requests"], r["latency"]["p50"], r["latency"]["p95"], r["latency"]["p99"], r["throughput_rps"], 0)
+    assert api["responseTime"] == report["database"]["queryTime"]  # p95 as authenticated, in `queries` order
+    assert api["errorRate"] == 0
+    wall = sum(r["wall_s"] for q in report["queries"] for r in q["runs"])
+    assert api["throughput"] == pytest.approx(12 * 20 / wall, rel=0.01)  # 6 queries, 2 identities
+
+
+def test_an_unwritable_report_path_fails_before_the_run(tmp_path: Path, pgm_server: Sandbox) -> None:
+    missing = tmp_path / "no such folder" / "report.html"
+    for option in ("--html", "--save", "-o"):
+        result = run_cli("bench", "--scale", "0.01", "--iterations", "3", option, str(missing), "--sandbox", "dsn",
+                         "--sandbox-dsn", pgm_server.dsn())
+        assert result.code == 2, (option, result.err)
+        shown = "-o/--output" if option == "-o" else option
+        assert result.err.strip() == f"error: {shown}: cannot write {missing}: No such file or directory", result.err
+        assert result.out == ""
+    assert list(tmp_path.iterdir()) == []  # nothing written, nothing left behind
+
+
+def test_without_pg_stat_statements_its_figures_are_left_out_with_a_note(pgm_db, cli) -> None:
+    result = cli("bench", "--dsn", pgm_db.dsn, "--iterations", "3", "--query", "user-projects", "--format", "json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["notes"] == ["pg_stat_statements figures left out: the extension is not installed in this "
+                               "database"]
+    assert all(r["statements"] is None for q in report["queries"] for r in q["runs"])
 
 
 def test_a_dropped_index_fails_the_baseline_with_the_plan_change_named(baseline: tuple[Path, dict], project_copy: Path,

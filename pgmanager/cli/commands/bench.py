@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import click
 
 from ...api.benching import bench
-from ...bench import BenchReport, html_report, text_table
+from ...bench import MIN_DELTA_MS, BenchReport, html_report, text_table
 from ...errors import EXIT_USAGE
 from ...redaction import redact
 from .._common import (
@@ -57,6 +57,20 @@ def print_text(report: BenchReport) -> None:
             markup=False)
 
 
+def _can_write(path: Path, option: str) -> None:
+    """Fail before the run (exit 2, one line naming the path) when ``path`` cannot be written: a run takes
+    minutes, and its report would be lost at the end. Opened for append, and removed if it was new."""
+    existed = path.exists()
+    try:
+        with path.open("a", encoding="utf-8"):
+            pass
+        if not existed:
+            path.unlink()
+    except OSError as exc:
+        err.print(f"error: {option}: cannot write {path}: {exc.strerror or exc}", markup=False)
+        sys.exit(EXIT_USAGE)
+
+
 def _write(path: Path, text: str, option: str) -> None:
     try:
         path.write_text(redact(text), encoding="utf-8")
@@ -89,8 +103,8 @@ def _write(path: Path, text: str, option: str) -> None:
               help="Compare with a saved run; exit 1 on a regression.")
 @click.option("--threshold", type=float, default=0.2, show_default=True,
               help="Regression threshold on p95 (0.2: 20% slower beyond the bootstrap interval).")
-@click.option("--min-delta-ms", type=float, default=1.0, show_default=True,
-              help="... and slower by more than this many ms (sub-ms queries shift that much between runs).")
+@click.option("--min-delta-ms", type=float, default=MIN_DELTA_MS, show_default=True,
+              help="... and slower by more than this many ms, once the machine's own slowdown is discounted.")
 @click.option("--confirm", type=click.IntRange(0), default=2, show_default=True,
               help="With --baseline: a query slower than the baseline is measured again this many times, and "
                    "fails only if slower every time.")
@@ -111,6 +125,10 @@ def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | No
     on generated data in a sandbox (or a target's own data with --dsn). Reports exact p50/p95/p99/p99.9,
     throughput, the RLS overhead (flagged above 2x) and plan flags. Exit 1 when a query cannot run or
     --baseline finds a regression."""
+    output = click.get_current_context().params.get("output")
+    for option, path in (("--save", save), ("--html", html), ("-o/--output", output)):
+        if path is not None:
+            _can_write(path, option)
     settings, project = load(project_dir)
     with progress("bench") as bar:
         def on_progress(label: str, index: int, total: int) -> None:

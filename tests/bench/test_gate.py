@@ -1,0 +1,50 @@
+"""The gate's discount of a busier machine: simulated runs, no database, no clock."""
+
+from __future__ import annotations
+
+import random
+
+from pgmanager.bench._compare import machine_drift, verdicts_of
+from pgmanager.bench._models import QueryResult, Run
+from pgmanager.bench._report import latency
+
+
+def _run(identity: str, samples_us: list[int], probe_us: list[int]) -> Run:
+    return Run(identity=identity, requests=len(samples_us), latency=latency([v / 1e6 for v in samples_us]),
+               throughput_rps=1000.0, rows_mean=1.0, wall_s=1.0, peak_active=1, peak_waiting=0,
+               samples_us=samples_us, probe_us=probe_us)
+
+
+def _query(factor: float, probe_factor: float, seed: int) -> QueryResult:
+    rng = random.Random(seed)
+    samples = [round(rng.lognormvariate(5.5, 0.3) * factor) for _ in range(2000)]  # about 250 µs
+    probes = [round(rng.gauss(150, 5) * probe_factor) for _ in range(80)]
+    return QueryResult(name="q", file="q.sql", sql_checksum="x", params={},
+                       runs=[_run(i, samples, probes) for i in ("authenticated", "service_role")])
+
+
+def _verdicts(base: QueryResult, now: QueryResult) -> list[str]:
+    return [v.verdict for v in verdicts_of(now, base, threshold=0.2, min_delta_ms=0.1, seed=1, notes=[])]
+
+
+def test_a_machine_slower_as_a_whole_is_discounted_and_a_slower_query_is_not() -> None:
+    base = _query(1.0, 1.0, seed=1)
+    # everything 1.7x slower, the reference statement too: the machine, not the query
+    assert _verdicts(base, _query(1.7, 1.7, seed=2)) == ["ok", "ok"]
+    # the query 2x slower on a machine as fast as before
+    assert _verdicts(base, _query(2.0, 1.0, seed=3)) == ["slower", "slower"]
+    # the query 2x slower on a machine 1.3x slower: still 1.5x beyond the machine
+    assert _verdicts(base, _query(2.6, 1.3, seed=4)) == ["slower", "slower"]
+
+
+def test_a_faster_machine_never_makes_a_query_slower() -> None:
+    base = _query(1.0, 2.0, seed=1)  # the baseline ran on a busy machine
+    assert machine_drift(base.runs[0].probe_us, _query(1.0, 1.0, seed=2).runs[0].probe_us) == 1.0
+    assert _verdicts(base, _query(1.1, 1.0, seed=2)) == ["ok", "ok"]
+
+
+def test_without_reference_samples_the_figures_are_compared_as_they_are() -> None:
+    base = _query(1.0, 1.0, seed=1)  # a baseline saved before the reference statement existed:
+    base = base.model_copy(update={"runs": [r.model_copy(update={"probe_us": []}) for r in base.runs]})
+    assert machine_drift([], [150] * 80) == 1.0
+    assert _verdicts(base, _query(1.7, 1.7, seed=2)) == ["slower", "slower"]
