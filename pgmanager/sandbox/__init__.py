@@ -85,8 +85,7 @@ class Sandbox:
         costs the server a quarter of a clone)."""
         if self.server.provider != "dsn" and not self._detached and self._deferred < self.DEFERRED_DROPS:
             self._deferred += 1
-            with self.templates._lock:
-                self.templates.created.discard(dbname)
+            self.templates.forget(dbname)
             return
         if self._dropper is None:
             self._dropper = threading.Thread(target=self._drop_queued, name="pgmanager-dropper", daemon=True)
@@ -126,7 +125,7 @@ class Sandbox:
         self.server.detach()
         self._detached = True
         if self.provider == "dsn":
-            self.templates.created.discard(keep)  # its template still goes
+            self.templates.forget(keep)  # its template still goes
         else:
             self.templates.created.clear()  # the whole server stays up
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+from collections.abc import Callable, Sequence
 
 import psycopg
 
@@ -18,20 +19,25 @@ class ClonePool:
     ``workers`` threads fill it (the server clones in parallel), each on a connection of its own; when
     a test finds it empty the pool grows by one, up to ``MAX_POOL``, so that it keeps up with a fast
     suite. ``expected``: how many clones will be asked for (the tests that use one), when known: the
-    threads make no more than that, so that none is made only to be dropped at the end."""
+    threads make no more than that, so that none is made only to be dropped at the end. ``ready``: clones
+    made earlier (kept between sessions), handed out first; ``names``: what a new clone is called."""
 
     MAX_POOL = 64
 
     def __init__(self, templates: Templates, template: str, size: int = 2, workers: int = 1,
-                 expected: int | None = None) -> None:
+                 expected: int | None = None, ready: Sequence[str] = (),
+                 names: Callable[[], str] | None = None) -> None:
         self.templates = templates
         self.template = template
         self.size = max(0, size)
-        self._budget = expected
+        self._names = names
+        self._budget = None if expected is None else max(0, expected - len(ready))
         """Clones still to make (background or on demand); None: no limit."""
         self._budget_lock = threading.Lock()
         self._in_flight = 0
         self._ready: queue.Queue[str] = queue.Queue()
+        for name in ready:
+            self._ready.put(name)
         self._wanted = threading.Semaphore(0)
         self._closed = threading.Event()
         self._error: BaseException | None = None
@@ -69,7 +75,7 @@ class ClonePool:
                 try:
                     if conn is None:
                         conn = self.templates.admin_connection()
-                    name = self.templates.clone(self.template, conn=conn)
+                    name = self.templates.clone(self.template, self._name(), conn=conn)
                 except BaseException as exc:  # reported to the next acquire()
                     self._error = exc
                     self._landed()
@@ -98,7 +104,7 @@ class ClonePool:
                     return in_flight
                 with self._budget_lock:  # more asked for than expected (getfixturevalue): stop counting
                     self._budget = None
-            name = self.templates.clone(self.template)
+            name = self.templates.clone(self.template, self._name())
             if self._threads and self.size < self.MAX_POOL:
                 self.size += 1
                 self._wanted.release()
@@ -120,14 +126,23 @@ class ClonePool:
             if idle and self._ready.empty():
                 return None
 
-    def close(self) -> None:
+    def _name(self) -> str | None:
+        return self._names() if self._names is not None else None
+
+    def close(self, keep_unused: bool = False) -> list[str]:
+        """Stop the threads and drop the clones nobody took; ``keep_unused``: return them instead."""
         self._closed.set()
         for _ in self._threads:
             self._wanted.release()
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(timeout=30)
+        unused = []
         while not self._ready.empty():
             name = self._ready.get_nowait()
+            if keep_unused:
+                unused.append(name)
+                continue
             with contextlib.suppress(DatabaseError, psycopg.Error):
                 self.templates.drop(name)
+        return unused

@@ -217,6 +217,11 @@ class Templates:
             self.created.discard(name)
             self._template_settings.pop(name, None)
 
+    def forget(self, *names: str) -> None:
+        """Leave these databases on the server: ``drop_all`` (the sandbox's close) no longer drops them."""
+        with self._lock:
+            self.created.difference_update(names)
+
     def drop_all(self) -> None:
         for name in sorted(self.created, key=lambda n: n.startswith(TEMPLATE_PREFIX)):
             with contextlib.suppress(DatabaseError, psycopg.Error):

@@ -44,6 +44,8 @@ OPTIONS = (
     Option("reuse", "bool", "keep templates on the server between sessions and reuse them while the inputs are "
            "unchanged (default: on for --pgm-sandbox up, off otherwise)"),
     Option("keep_templates", "int", "with reuse: how many templates of the project stay on the server (default 3)"),
+    Option("ready", "int", "with reuse: clones of the template kept ready on the server for the next session "
+           "(default: as many as this session took, at least pool_size, at most 100; 0: none)", "PGMANAGER_READY"),
 )
 BY_NAME = {o.name: o for o in OPTIONS}
 EXPECTED_CLONES = pytest.StashKey[int]()

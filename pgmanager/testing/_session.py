@@ -14,14 +14,16 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from ..api import building, inputs, sandboxes
 from ..config import Settings
 from ..db import connection, error_line
 from ..errors import ConfigError, InputError, PgmError
 from ..project import Project
-from ..sandbox import FunctionMigrator, Kept, Sandbox, open_sandbox
-from . import _options, _xdist
+from ..sandbox import ClonePool, FunctionMigrator, Kept, Sandbox, open_sandbox
+from ..sandbox._template import CLONE_PREFIX
+from . import _options, _ready, _xdist
 
 POOL_WORKERS = 2
 """Threads filling a clone pool: the server clones in parallel, and a fast suite outruns one."""
@@ -64,9 +66,40 @@ class BuiltProject:
     build_seconds: float = 0.0
     expected: int | None = None
     """How many clones the session's tests will take (None: unknown)."""
+    pool: ClonePool | None = None
+    """With ready clones (reuse): the session's own pool, its clones dropped after the session (_ready)."""
+    used: list[str] = field(default_factory=list)
 
     def clone(self) -> str:
+        if self.pool is not None:
+            return self.pool.acquire()
         return self.box.acquire(self.template, self.settings.pool_size, POOL_WORKERS, self.expected)
+
+    def release(self, name: str) -> None:
+        """A test is done with clone ``name``: dropped in the background (with ready clones: after the session)."""
+        if self.pool is None:
+            self.box.drop_later(name)
+        else:
+            self.used.append(name)
+
+    def keep(self, name: str) -> str:
+        """Leave clone ``name`` on the server (a failed test's, for inspection); its name from now on."""
+        templates = self.box.templates
+        if self.pool is not None and name.startswith(_ready.USED_PREFIX):
+            kept = CLONE_PREFIX + name[len(_ready.USED_PREFIX):]
+            rename = sql.SQL("alter database {} rename to {}").format(sql.Identifier(name), sql.Identifier(kept))
+            with connection(self.box.dsn()) as conn:
+                for attempt in range(100):  # the test's closed connection may not have left yet
+                    try:
+                        conn.execute(rename)
+                        break
+                    except psycopg.errors.ObjectInUse:
+                        if attempt == 99:
+                            raise
+                        time.sleep(0.01)
+            name = kept
+        templates.forget(name)
+        return name
 
     def dsn(self, dbname: str) -> str:
         return self.box.dsn(dbname)
@@ -102,6 +135,8 @@ class Session:
     worker: _xdist.Worker | None
     record_templates: bool
     stack: contextlib.ExitStack
+    reuse: bool = False
+    """The server outlives the session and keeps its templates (and ready clones, _ready)."""
     notes: list[str] = field(default_factory=list)
     _built: BuiltProject | None = None
     _factory_templates: dict[tuple[int, str], str] = field(default_factory=dict)
@@ -114,7 +149,33 @@ class Session:
             kept = " (kept for the next session)" if self.kept and not self.worker else ""
             self.notes.append(f"template {self._built.template} {what}{kept}")
             self.notes.extend(f"dropped old template {name}" for name in self.box.templates.pruned)
+            if self.reuse and self.kept is not None:
+                self._take_ready(self._built, self.kept)
         return self._built
+
+    def _take_ready(self, built: BuiltProject, kept: Kept) -> None:
+        """Start from the ready clones an earlier session left; leave the refill to a detached process."""
+        claim = _ready.claim(self.box.dsn())
+        self.stack.callback(claim.close)
+        want = built.expected if built.expected is not None else self.settings.pool_size
+        workers = int(getattr(self.config, "workerinput", {}).get("workercount", 1) or 1)
+        want = -(-want // workers)  # an xdist worker collects every test but runs its share
+        taken = claim.take(built.template, kept.group, want)
+        built.pool = ClonePool(self.box.templates, built.template, self.settings.pool_size, POOL_WORKERS,
+                               built.expected, ready=taken, names=claim.name)
+        self.notes.append(f"{len(taken)} ready clone(s) taken")
+        setting = _options.resolve(self.config, "ready").value
+
+        def finish() -> None:
+            assert built.pool is not None
+            unused = built.pool.close(keep_unused=True)
+            self.box.templates.forget(*built.used, *unused)  # dropped after the session, not by the box's close
+            wanted = int(setting) if setting is not None else max(self.settings.pool_size, len(built.used))
+            _ready.start_refill(_ready.Refill(self.box.dsn(), built.template, kept.group,
+                                              min(wanted, _ready.MAX_READY), built.used, unused,
+                                              self.box.templates.strategy))
+
+        self.stack.callback(finish)  # before claim.close: the refill finds this session's tag still held
 
     def build(self, box: Sandbox, settings: Settings, project: Project, seed: bool = True) -> BuiltProject:
         migrator = building.project_migrator(settings, project, seed=seed)
@@ -167,7 +228,7 @@ def open_session(config: pytest.Config) -> Iterator[Session]:
     with contextlib.ExitStack() as stack:
         box = stack.enter_context(_server(settings, provider, dsn, worker))
         record = worker is not None and not reuse and box.provider == "dsn" and persistent
-        yield Session(config, settings, project, box, kept, worker, record, stack)
+        yield Session(config, settings, project, box, kept, worker, record, stack, reuse=reuse)
 
 
 @contextlib.contextmanager

@@ -106,10 +106,11 @@ def pgm_db(request: pytest.FixtureRequest, pgm_sandbox: BuiltProject) -> Iterato
         name = pgm_sandbox.clone()
     yield TestDatabase(name, pgm_sandbox.dsn(name))
     if _options.resolve(request.config, "keep").value and request.node.stash.get(_failed_key, False):
+        with reported():
+            name = pgm_sandbox.keep(name)
         print(f"\npgmanager: kept database of failed test: {pgm_sandbox.dsn(name)}")
-        pgm_sandbox.box.templates.created.discard(name)
         return
-    pgm_sandbox.box.drop_later(name)
+    pgm_sandbox.release(name)
 
 
 @pytest.fixture
@@ -135,7 +136,7 @@ def _pgm_txn_conn(pgm_sandbox: BuiltProject) -> Iterator[psycopg.Connection]:
         yield conn
     finally:
         conn.close()
-        pgm_sandbox.box.drop_later(name)
+        pgm_sandbox.release(name)
 
 
 @pytest.fixture
