@@ -72,7 +72,8 @@ def data_migrator(settings: Settings, project: Project, profile: DataProfile, *,
 
 
 def _check(scale: float | None, clients: int, duration_s: float | None, iterations: int | None, rate: float | None,
-           threshold: float, min_delta_ms: float, dsn: str | None, allow_write: bool, confirm: int) -> None:
+           threshold: float, min_delta_ms: float, dsn: str | None, allow_write: bool, confirm: int,
+           rounds: int) -> None:
     if iterations is not None and duration_s is not None:
         raise ConfigError("give --iterations or --duration, not both", where="--iterations")
     for name, value, least in (("--clients", clients, 1), ("--iterations", iterations, 1)):
@@ -85,6 +86,8 @@ def _check(scale: float | None, clients: int, duration_s: float | None, iteratio
         raise ConfigError(f"must be 0 or more, got {threshold}", where="--threshold")
     if min_delta_ms < 0:
         raise ConfigError(f"must be 0 or more, got {min_delta_ms}", where="--min-delta-ms")
+    if rounds < 1:
+        raise ConfigError(f"must be 1 or more, got {rounds}", where="--rounds")
     if confirm < 0:
         raise ConfigError(f"must be 0 or more, got {confirm}", where="--confirm")
     if dsn is not None and scale is not None and not allow_write:
@@ -104,7 +107,7 @@ def bench(settings: Settings, project: Project, *, scale: float | None = None, s
           baseline: Path | None = None, threshold: float = 0.2, min_delta_ms: float = MIN_DELTA_MS,
           slow_ms: float = 100.0, sandbox: str | None = None, sandbox_dsn: str | None = None, keep: bool = False,
           box: Sandbox | None = None, on_progress: ProgressFn | None = None,
-          confirm: int = DEFAULT_CONFIRM) -> BenchReport:
+          confirm: int = DEFAULT_CONFIRM, rounds: int = 1) -> BenchReport:
     """Run every workload query (``queries``: only these) as an authenticated user and as service_role.
 
     Without ``dsn``: on a sandbox clone of the data template (``box`` reuses a running sandbox). With
@@ -112,10 +115,11 @@ def bench(settings: Settings, project: Project, *, scale: float | None = None, s
     generated rows first. ``baseline`` compares with a saved report (``comparison``; not ok on a
     regression: a plan shape change, or a p95 slower by more than ``threshold`` beyond its bootstrap
     interval and by more than ``min_delta_ms``, in the first run and in each of ``confirm`` runs of it
-    again). Raises ConfigError for bad options, InputError for an
+    again). ``rounds``: the workload that many times over, each query and identity keeping its fastest
+    round by p95 (for a baseline to save). Raises ConfigError for bad options, InputError for an
     unreadable baseline.
     """
-    _check(scale, clients, duration_s, iterations, rate, threshold, min_delta_ms, dsn, allow_write, confirm)
+    _check(scale, clients, duration_s, iterations, rate, threshold, min_delta_ms, dsn, allow_write, confirm, rounds)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     if iterations is None and duration_s is None:
@@ -123,7 +127,7 @@ def bench(settings: Settings, project: Project, *, scale: float | None = None, s
     load = Load(clients=clients, iterations=iterations, duration_s=duration_s, rate=rate, warmup=max(0, warmup))
     base_report = load_baseline(baseline) if baseline is not None else None
     gate: dict[str, Any] = {"baseline": base_report, "threshold": threshold, "min_delta_ms": min_delta_ms,
-                            "confirm": confirm}
+                            "confirm": confirm, "rounds": rounds}
     workload = load_workload(settings, queries)
     profile_path = settings.path(settings.queries) / PROFILE_NAME
     profile = load_profile(profile_path, f"{settings.queries.rstrip('/')}/{PROFILE_NAME}")
@@ -174,7 +178,7 @@ def bench(settings: Settings, project: Project, *, scale: float | None = None, s
         target=target, ok=True, data=data,
         settings=BenchSettings(clients=clients, mode="open" if rate is not None else "closed", iterations=iterations,
                                duration_s=duration_s, rate=rate, warmup=load.warmup, slow_ms=slow_ms,
-                               threshold=threshold, seed=seed, scale=scale),
+                               threshold=threshold, seed=seed, scale=scale, rounds=rounds),
         api=api_metrics(outcome.queries), database=database_metrics(outcome.queries, clients, slow_ms),
         queries=outcome.queries, problems=outcome.problems, notes=outcome.report_notes)
     comparison = None

@@ -171,6 +171,8 @@ class BenchSettings(Model):
     threshold: float
     seed: int
     scale: float | None = None
+    rounds: int = Field(default=1, description="the workload measured this many times over, each query and "
+                        "identity keeping its round with the lowest p95")
 
 
 class Problem(Model):

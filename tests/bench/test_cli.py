@@ -386,3 +386,20 @@ def test_a_run_slower_than_its_baseline_fails_after_being_measured_again(baselin
     assert "note: usage-analytics: slower than the baseline, measured again (confirmation 1 of 1): slower again" \
         in result.out
     assert "plan changed" not in result.out
+
+
+def test_rounds_measure_the_workload_again_and_keep_each_identitys_fastest_round(pgm_server: Sandbox) -> None:
+    result = run_cli("bench", "--scale", "0.01", "--iterations", "15", "--rounds", "3", "--query", "user-projects",
+                     "--query", "project-members", "--format", "json", "--sandbox", "dsn",
+                     "--sandbox-dsn", pgm_server.dsn())
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["settings"]["rounds"] == 3
+    assert "each query and identity: the round with the lowest p95 of 3" in report["notes"]
+    for q in report["queries"]:
+        for r in q["runs"]:
+            assert r["requests"] == 15 == len(r["samples_us"])  # one round's figures, not three pooled
+            if r.get("statements"):  # pg_stat_statements counts that round's requests (and its warm-up)
+                assert r["statements"]["calls"] < 2 * (15 + 5)
+    bad = run_cli("bench", "--rounds", "0", "--sandbox", "dsn", "--sandbox-dsn", pgm_server.dsn())
+    assert bad.code == 2 and "--rounds" in bad.err and "Traceback" not in bad.err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from pgmanager.bench._bench import fastest
 from pgmanager.bench._compare import machine_drift, verdicts_of
 from pgmanager.bench._models import QueryResult, Run
 from pgmanager.bench._report import latency
@@ -48,3 +49,16 @@ def test_without_reference_samples_the_figures_are_compared_as_they_are() -> Non
     base = base.model_copy(update={"runs": [r.model_copy(update={"probe_us": []}) for r in base.runs]})
     assert machine_drift([], [150] * 80) == 1.0
     assert _verdicts(base, _query(1.7, 1.7, seed=2)) == ["slower", "slower"]
+
+
+def test_rounds_keep_each_identitys_quietest_run_and_a_baseline_so_saved_catches_a_2x() -> None:
+    quiet, busy = _query(1.0, 1.0, seed=1), _query(2.2, 1.0, seed=2)  # a busy moment the reference missed
+    mixed = [[busy.runs[0], quiet.runs[1]], [quiet.runs[0], busy.runs[1]], [busy.runs[0]]]
+    best = fastest(mixed)
+    assert [r.identity for r in best] == ["authenticated", "service_role"]
+    assert best == [quiet.runs[0], quiet.runs[1]]
+    slower = _query(2.0, 1.0, seed=3)
+    # against the busy round the 2x hides (0.9x); against the quietest of the rounds it shows
+    assert _verdicts(busy, slower) == ["ok", "ok"]
+    kept = QueryResult(name="q", file="q.sql", sql_checksum="x", params={}, runs=best)
+    assert _verdicts(kept, slower) == ["slower", "slower"]

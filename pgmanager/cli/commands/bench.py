@@ -108,6 +108,9 @@ def _write(path: Path, text: str, option: str) -> None:
 @click.option("--confirm", type=click.IntRange(0), default=2, show_default=True,
               help="With --baseline: a query slower than the baseline is measured again this many times, and "
                    "fails only if slower every time.")
+@click.option("--rounds", type=click.IntRange(1), default=1, show_default=True,
+              help="Measure the workload this many times over; each query and identity keeps its round with the "
+                   "lowest p95 (for a baseline to --save: the machine's quiet pace).")
 @click.option("--slow-ms", type=float, default=100.0, show_default=True,
               help="A p95 above this is a slow query (listed, and EXPLAIN ANALYZEd).")
 @click.option("--save", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -119,7 +122,7 @@ def _write(path: Path, text: str, option: str) -> None:
 def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | None, keep: bool, fmt: str,
             scale: float | None, seed: int, clients: int, duration_s: float | None, iterations: int | None,
             rate: float | None, warmup: int, queries: tuple[str, ...], dsn: str | None, allow_write: bool,
-            baseline: Path | None, threshold: float, min_delta_ms: float, confirm: int, slow_ms: float,
+            baseline: Path | None, threshold: float, min_delta_ms: float, confirm: int, rounds: int, slow_ms: float,
             save: Path | None, html: Path | None) -> None:
     """Benchmark every query of sql/queries/*.sql as an authenticated user through RLS and as service_role,
     on generated data in a sandbox (or a target's own data with --dsn). Reports exact p50/p95/p99/p99.9,
@@ -138,7 +141,7 @@ def command(project_dir: Path | None, sandbox: str | None, sandbox_dsn: str | No
         report = bench(settings, project, scale=scale, seed=seed, clients=clients, duration_s=duration_s,
                        iterations=iterations, rate=rate, warmup=warmup, queries=queries, dsn=dsn,
                        allow_write=allow_write, baseline=baseline, threshold=threshold,
-                       min_delta_ms=min_delta_ms, slow_ms=slow_ms, confirm=confirm,
+                       min_delta_ms=min_delta_ms, slow_ms=slow_ms, confirm=confirm, rounds=rounds,
                        sandbox=sandbox, sandbox_dsn=sandbox_dsn, keep=keep, on_progress=on_progress)
     if save is not None:
         _write(save, report.model_dump_json(indent=2) + "\n", "--save")
