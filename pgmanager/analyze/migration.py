@@ -6,12 +6,10 @@ statement takes (``locks.statement_locks``), whether it runs in a transaction, a
 
 from __future__ import annotations
 
-import re
-from dataclasses import replace
-
 from ..models import AnalyzedStatement, FileAnalysis, LockDetail, LockMode, ObjectRef, Risk
 from ..parse import SqlDocument, Statement, created_names
 from ..schema import SchemaModel
+from ._lock_info import on_new_table
 from .locks import ColumnType, LockInfo, statement_locks
 from .objects import statement_objects
 
@@ -22,23 +20,6 @@ def statement_summary(stmt: Statement) -> str:
     """A statement's first line, shortened: how plan and analyze name a statement."""
     first = stmt.text.splitlines()[0] if stmt.text else ""
     return first if len(first) <= _SUMMARY_WIDTH else first[: _SUMMARY_WIDTH - 3] + "..."
-
-
-NEW_TABLE = "is new, nobody else can see it yet"
-
-
-def on_new_table(lock: LockInfo) -> LockInfo:
-    """``lock`` on a table created earlier in the same migration or plan: what the statement does, without the
-    advice (CONCURRENTLY, NOT VALID, ...): nobody else can see the table, so nobody waits on the lock."""
-    if not lock.table or lock.note.startswith("new "):
-        return lock
-    what = re.split(r"[:;]", lock.note, maxsplit=1)[0].strip()
-    return replace(lock, note=f"{what}: {lock.table} {NEW_TABLE}")
-
-
-def is_new_table_note(note: str) -> bool:
-    """Whether a note is the one :func:`on_new_table` gives."""
-    return note.endswith(NEW_TABLE)
 
 
 def lock_detail(lock: LockInfo, *, new: bool = False) -> LockDetail:

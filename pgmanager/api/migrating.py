@@ -5,13 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-from ..analyze.locks import LockInfo, statement_locks
-from ..analyze.migration import lock_detail, statement_summary
-from ..analyze.risk import DEFAULT_RATE_MB_S, grade
+from ..analyze import locks_of
 from ..config import Settings
 from ..db import describe, redact
 from ..errors import PgmError, PlanError
@@ -31,7 +29,6 @@ from ..migrate.plan import Progress, statement_checksum
 from ..migrate.rehearse import clone_schema
 from ..migrate.script import drop_invalid_index_sql
 from ..migrate.session import check_writable, connected, runner_lock
-from ..migrate.sizes import Rate, TableSize, live_facts
 from ..models import (
     FileKind,
     HistoryRow,
@@ -51,6 +48,10 @@ from ..parse import SqlDocument, created_names, parse_file
 from ..project import Project, normalize
 from . import adopting
 from .inputs import require_clean
+
+if TYPE_CHECKING:
+    from ..analyze.locks import LockInfo
+    from ..migrate.sizes import Rate, TableSize
 
 ProgressFn = Callable[[Any, int, int], None]
 EventFn = Callable[[str], None]
@@ -114,6 +115,13 @@ def _details(plan: Plan, docs: Mapping[str, SqlDocument], settings: Settings,
 
     A table created earlier in the plan (this file or an earlier pending one) is empty when the statement
     runs: it gets no size and no risk, whatever the target holds under that name now."""
+    if not plan.steps:
+        return []
+    # the lock analysis is plan's alone: imported here, out of migrate's start-up
+    from ..analyze.locks import statement_locks
+    from ..analyze.migration import lock_detail, statement_summary
+    from ..analyze.risk import DEFAULT_RATE_MB_S, grade
+
     fresh: set[str] = set()
     mb_s = rate.mb_s if rate else DEFAULT_RATE_MB_S
 
@@ -163,6 +171,8 @@ def plan(settings: Settings, project: Project, dsn: str | None, *, to: str | Non
     Online it also reads the size of every table the plan locks, and when one holding data is rewritten or
     scanned, measures the copy rate in a rolled-back transaction (a temp table; pgmanager.migrate.sizes).
     """
+    from ..migrate.sizes import live_facts  # see _details
+
     require_clean(project)
     sizes: dict[str, TableSize] | None = None
     rate: Rate | None = None
@@ -175,7 +185,7 @@ def plan(settings: Settings, project: Project, dsn: str | None, *, to: str | Non
             target = redact(dsn) or describe(dsn)
             the_plan, docs = _plan_on(conn, settings, project, to=to, allow_out_of_order=allow_out_of_order)
             sizes, rate = live_facts(conn, (i for step in the_plan.steps for s in docs[step.file].statements
-                                            for i in statement_locks(s)))
+                                            for i in locks_of(s)))
     text = render_sql(the_plan, docs, settings, target=describe(dsn) if dsn else "an empty database") \
         if with_sql else None
     return PlanReport(target=target, plan=the_plan, details=_details(the_plan, docs, settings, sizes, rate), sql=text,

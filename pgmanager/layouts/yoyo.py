@@ -7,7 +7,6 @@ Python migrations and post-apply hooks are refused: they are code, not SQL.
 
 from __future__ import annotations
 
-import configparser
 import hashlib
 from pathlib import Path
 
@@ -29,6 +28,8 @@ def configured_folder(root: Path) -> str | None:
     ini = root / "yoyo.ini"
     if not ini.is_file():
         return None
+    import configparser  # only a yoyo project has an ini to read: kept out of every command's start-up
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(ini, encoding="utf-8")

@@ -29,7 +29,7 @@ from pglast import ast
 from psycopg import errors as pgerrors
 from psycopg import sql
 
-from ..analyze.locks import statement_locks
+from ..analyze import locks_of
 from ..config import Settings
 from ..db import error_line
 from ..errors import DatabaseError
@@ -238,7 +238,7 @@ class Applier:
             else [doc]
         for d in docs:
             for stmt in d.statements:
-                if any(i.lock and i.table for i in statement_locks(stmt)) and blockers(self.conn, stmt):
+                if any(i.lock and i.table for i in locks_of(stmt)) and blockers(self.conn, stmt):
                     return d, stmt
         return doc, (doc.statements[0] if doc.statements else None)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
-from ..analyze.locks import statement_locks
+from ..analyze import locks_of
 from ..db import error_line
 from ..errors import DatabaseError
 from ..parse import SqlDocument, Statement, used_names
@@ -41,7 +41,7 @@ def statement_error(doc: SqlDocument, stmt: Statement, exc: psycopg.Error, absol
 
 def wanted_lock(stmt: Statement) -> str:
     """'ACCESS EXCLUSIVE on public.x': the strongest lock the statement asks for, for messages."""
-    locks = [i for i in statement_locks(stmt) if i.lock and i.table]
+    locks = [i for i in locks_of(stmt) if i.lock and i.table]
     if not locks:
         return "a lock"
     top = max(locks, key=lambda i: i.lock.rank)
@@ -50,7 +50,7 @@ def wanted_lock(stmt: Statement) -> str:
 
 def blockers(conn: psycopg.Connection, stmt: Statement) -> str:
     """Who holds locks on the tables this statement touches (asked right after a lock timeout)."""
-    names = sorted({i.table for i in statement_locks(stmt) if i.table} | used_names(stmt.node))
+    names = sorted({i.table for i in locks_of(stmt) if i.table} | used_names(stmt.node))
     if not names:
         return ""
     rows = conn.execute(

@@ -13,7 +13,7 @@ from functools import cache
 from pglast import ast
 from pglast.enums import ObjectType
 
-from ..analyze.locks import statement_locks
+from ..analyze import locks_of
 from ..errors import InputError, PlanError
 from ..models import Drift, FileKind, Finding, HistoryRow, LockMode, Plan, SqlFile, Step, StepAction
 from ..parse import SqlDocument, Statement, created_names, dotted, parse_file, statement_references, used_names
@@ -116,7 +116,7 @@ def changed_names(doc: SqlDocument) -> set[str]:
         names |= created_names(stmt.node) | _dropped_functions(stmt.node)
         if isinstance(stmt.node, _SHAPE) and not (isinstance(stmt.node, ast.DropStmt)
                                                   and stmt.node.removeType == ObjectType.OBJECT_INDEX):
-            names |= {i.table for i in statement_locks(stmt) if i.table and i.lock.rank >= _DDL_RANK}
+            names |= {i.table for i in locks_of(stmt) if i.table and i.lock.rank >= _DDL_RANK}
     return names
 
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
 
-from ..analyze.locks import LockInfo
 from ..analyze.risk import DEFAULT_RATE_MB_S, MB
 from .session import error_line
+
+if TYPE_CHECKING:
+    from ..analyze.locks import LockInfo
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ...analyze.migration import is_new_table_note
+from ...analyze import is_new_table_note
 from ...analyze.risk import seconds_text, size_text
 from ...api import migrating
 from ...errors import ConfigError
