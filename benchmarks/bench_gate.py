@@ -1,13 +1,13 @@
 """How often `pgmanager bench --baseline` raises a false alarm, and whether it catches a 2x slowdown.
 
     python benchmarks/bench_gate.py [--pairs 20] [--scale 0.02] [--duration 1 | --iterations N] [--clients 2]
-                                    [--confirm 2] [--min-delta-ms 0.1] [--rounds 3] [--json]
+                                    [--confirm 2] [--min-delta-ms 0.1] [--rounds 5] [--json]
 
 All runs go through ``pgmanager.api.benching.bench`` on one throwaway local cluster, on the data
 template of this repository's project (generated once, then cloned for every run).
 
 1. A/A: ``--pairs`` times, the whole workload twice with the same code and data (A, then A'), and A'
-   compared with A as ``--baseline`` would. A is saved as a baseline is meant to be: ``--rounds`` (3)
+   compared with A as ``--baseline`` would. A is saved as a baseline is meant to be: ``--rounds`` (5)
    rounds of the workload, each query and identity keeping its fastest round. A pair is a false alarm
    when any query and identity fails.
    Goal: under 5% of pairs.
@@ -135,7 +135,7 @@ def main() -> None:
     ap.add_argument("--threshold", type=float, default=0.2)
     ap.add_argument("--min-delta-ms", type=float, default=MIN_DELTA_MS, help="as bench --min-delta-ms")
     ap.add_argument("--confirm", type=int, default=DEFAULT_CONFIRM, help="as bench --confirm")
-    ap.add_argument("--rounds", type=int, default=3, help="as bench --rounds, for each pair's baseline A")
+    ap.add_argument("--rounds", type=int, default=5, help="as bench --rounds, for each pair's baseline A")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
