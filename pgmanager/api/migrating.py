@@ -117,8 +117,7 @@ def _details(plan: Plan, docs: Mapping[str, SqlDocument], settings: Settings,
     runs: it gets no size and no risk, whatever the target holds under that name now."""
     if not plan.steps:
         return []
-    # the lock analysis is plan's alone: imported here, out of migrate's start-up
-    from ..analyze.locks import statement_locks
+    # the lock reporting is plan's alone: imported here, out of migrate's start-up
     from ..analyze.migration import lock_detail, statement_summary
     from ..analyze.risk import DEFAULT_RATE_MB_S, grade
 
@@ -154,7 +153,7 @@ def _details(plan: Plan, docs: Mapping[str, SqlDocument], settings: Settings,
                 line=s.line, col=s.col, kind=s.kind,
                 summary=statement_summary(s),
                 transactional=s.no_transaction is None and step.transactional,
-                locks=[detail(i) for i in statement_locks(s)]))
+                locks=[detail(i) for i in locks_of(s)]))
         risks = [Risk(lk.risk) for st in statements for lk in st.locks if lk.risk is not None]
         out.append(StepDetail(step=step, statements=statements, lock_timeout_ms=t.lock_timeout_ms,
                               lock_timeout_max_ms=t.cap_ms, statement_timeout_ms=t.statement_timeout_ms,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from ..catalog import Table, read_catalog
 from ..db import connection, error_line
@@ -159,6 +160,29 @@ def _result(conn: psycopg.Connection, q: Query, sampler: Sampler, runs: list[Run
                        rls_difference=difference, plans=plans, error=error)
 
 
+def _round(clients: Clients, q: Query, sampler: Sampler, load: Load, view: sql.Composable | None,
+           queryid: int | None, *, seed: int, read_only: bool, on_progress: ProgressFn | None, step: int,
+           steps: int) -> tuple[list[Run], str | None]:
+    """One round of ``q``: a run as each identity (until one fails: the error), with its pg_stat_statements
+    figures when the view is there."""
+    before = snapshot(clients.conns[0], view, queryid) if view is not None and queryid else {}
+    runs: list[Run] = []
+    error = None
+    for j, identity in enumerate(IDENTITIES):
+        if on_progress:
+            on_progress(f"{q.name} as {identity}", step + j, steps)
+        try:
+            result = clients.run(q, sampler, identity, load, seed=seed, read_only=read_only)
+        except RunError as exc:
+            error = f"as {identity}: {exc}"
+            break
+        runs.append(run_result(identity, result, load, seed))
+    if view is not None and queryid:
+        after = snapshot(clients.conns[0], view, queryid)
+        runs = [r.model_copy(update={"statements": figures(before, after, r.identity)}) for r in runs]
+    return runs, error
+
+
 def _measure(dsn: str, workload: Workload, load: Load, *, seed: int, read_only: bool, slow_ms: float,
              where: str, on_progress: ProgressFn | None = None, sandbox: bool = False, rounds: int = 1) -> Outcome:
     out = Outcome(problems=[_problem(p) for p in workload.problems])
@@ -182,29 +206,16 @@ def _measure(dsn: str, workload: Workload, load: Load, *, seed: int, read_only: 
         view, note = enable(clients.conns[0], sandbox=sandbox)
         out.report_notes.extend([note] if note else [])
         queryids = {q.name: query_id(clients.conns[0], q) if view is not None else None for q in runnable}
-        step = 0
-        for _ in range(rounds):
-            for q in runnable:
+        for r in range(rounds):
+            for i, q in enumerate(runnable):
                 if q.name in errors:
-                    step += len(IDENTITIES)
                     continue
-                queryid = queryids[q.name]
-                before = snapshot(clients.conns[0], view, queryid) if view is not None and queryid else {}
-                runs: list[Run] = []
-                for identity in IDENTITIES:
-                    if on_progress:
-                        on_progress(f"{q.name} as {identity}", step, steps)
-                    step += 1
-                    try:
-                        result = clients.run(q, samplers[q.name], identity, load, seed=seed, read_only=read_only)
-                    except RunError as exc:
-                        errors[q.name] = f"as {identity}: {exc}"
-                        break
-                    runs.append(run_result(identity, result, load, seed))
-                if view is not None and queryid:
-                    after = snapshot(clients.conns[0], view, queryid)
-                    runs = [r.model_copy(update={"statements": figures(before, after, r.identity)}) for r in runs]
+                runs, error = _round(clients, q, samplers[q.name], load, view, queryids[q.name], seed=seed,
+                                     read_only=read_only, on_progress=on_progress,
+                                     step=(r * len(runnable) + i) * len(IDENTITIES), steps=steps)
                 measured[q.name].append(runs)
+                if error is not None:
+                    errors[q.name] = error
         for q in runnable:
             out.queries.append(_result(clients.conns[0], q, samplers[q.name], fastest(measured[q.name]),
                                        errors.get(q.name), seed=seed, read_only=read_only, slow_ms=slow_ms,
