@@ -8,6 +8,7 @@ bad file does not hide the others; callers decide whether they are fatal.
 from __future__ import annotations
 
 import calendar
+import functools
 import hashlib
 import re
 from collections.abc import Callable
@@ -31,10 +32,17 @@ def checksum(text: str) -> str:
     return hashlib.sha256(normalize(text).encode("utf-8")).hexdigest()
 
 
-def display_path(path: Path, root: Path) -> str:
-    """How a file is named in messages and reports: relative to the project root, else as given."""
+@functools.lru_cache(maxsize=64)
+def _real_root(root: Path) -> Path:
+    """An absolute project root resolved once per process, not again for every file."""
+    return root.resolve()
+
+
+def display_path(path: Path, root: Path, *, resolved: Path | None = None) -> str:
+    """How a file is named in messages and reports: relative to the project root, else as given.
+    ``resolved``: ``path.resolve()``, when the caller has it already."""
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return (resolved or path.resolve()).relative_to(_real_root(root.absolute())).as_posix()
     except ValueError:
         return str(path)
 
@@ -47,7 +55,8 @@ def read_sql_file(
     path: Path, root: Path, kind: FileKind, version: str | None = None, name: str | None = None
 ) -> SqlFile | Finding:
     """Read one file; a Finding says why it cannot be used."""
-    display = display_path(path, root)
+    real = path.resolve()
+    display = display_path(path, root, resolved=real)
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -66,7 +75,7 @@ def read_sql_file(
         return _problem(display, "NUL byte (0x00) in the file: SQL text cannot hold it (binary or corrupted file?)",
                         "invalid-encoding", line, col)
     return SqlFile(
-        path=path.resolve(),
+        path=real,
         display=display,
         kind=kind,
         text=text,

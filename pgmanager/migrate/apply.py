@@ -75,11 +75,15 @@ class Applier:
         self.sleep = sleep
         self.schema = settings.history_schema
         self._batch: list[Step] = []
+        self._noted: set[str] | None = None  # keys whose failure notes a success clears; None: not read, any
 
     # -- public
 
     def run(self, plan: Plan) -> list[StepResult]:
         history.ensure(self.conn, self.schema)
+        # Read once under the runner lock, which every writer of these notes holds: a migration without a
+        # note then skips the two deletes that would clear it.
+        self._noted = history.noted_keys(self.conn, self.schema)
         results: list[StepResult] = []
         total = len(plan.steps)
         repeatables = [s for s in plan.steps if s.kind.repeatable]
@@ -132,32 +136,41 @@ class Applier:
         transaction when the server gives no position (runtime errors)."""
         results = []
         try:
-            with self.conn.transaction():
-                self.conn.execute(timeouts_sql(timeouts, local=True))
-                for step in steps:
-                    doc = self.docs[step.file]
-                    t0 = time.perf_counter()
-                    self._exec_file(step, doc)
-                    ms = (time.perf_counter() - t0) * 1000
-                    results.append(self._result(step, doc, ms))
+            if len(steps) == 1:
+                # One simple query: the timeouts, the file and its history row. The server runs a query of
+                # several statements as one implicit transaction (SET LOCAL holds in it), rolled back whole at
+                # the first error, so this is all-or-nothing in one round trip instead of four.
+                results.append(self._timed_file(steps[0], as_text(timeouts_sql(timeouts, local=True)) + ";\n"))
+            else:
+                with self.conn.transaction():
+                    self.conn.execute(timeouts_sql(timeouts, local=True))
+                    results.extend(self._timed_file(step) for step in steps)
         except _Unplaced as unplaced:
             raise self._locate(unplaced, timeouts) from None
         return results
 
-    def _exec_file(self, step: Step, doc: SqlDocument) -> None:
+    def _timed_file(self, step: Step, head: str = "") -> StepResult:
+        doc = self.docs[step.file]
+        t0 = time.perf_counter()
+        self._exec_file(step, doc, head)
+        return self._result(step, doc, (time.perf_counter() - t0) * 1000)
+
+    def _exec_file(self, step: Step, doc: SqlDocument, head: str = "") -> None:
+        """The file with its bookkeeping after it, and ``head`` before it, sent as one query."""
         record = history.record_sql(self.schema, key=step.key, kind=step.kind, name=doc.file.name,
                                     checksum=step.checksum, script=normalize(doc.file.text), execution_ms=None)
-        tail = ";\n".join(as_text(q) for q in [record, history.clear_failure_sql(self.schema, step.key),
-                                                 *self._extra(step)])
+        clear = [history.clear_failure_sql(self.schema, step.key)] \
+            if self._noted is None or step.key in self._noted else []
+        tail = ";\n".join(as_text(q) for q in [record, *clear, *self._extra(step)])
         text = doc.file.text
         try:
-            self.conn.execute((text + "\n;\n" + tail).encode(), prepare=False)
+            self.conn.execute((head + text + "\n;\n" + tail).encode(), prepare=False)
         except pgerrors.LockNotAvailable:
             raise
         except psycopg.Error as exc:
             pos = getattr(exc.diag, "statement_position", None)
-            offset = int(pos) - 1 if pos and str(pos).isdigit() else None
-            if offset is not None and offset < len(text) and doc.statements:
+            offset = int(pos) - 1 - len(head) if pos and str(pos).isdigit() else None
+            if offset is not None and 0 <= offset < len(text) and doc.statements:
                 n, stmt = next(((i, st) for i, st in enumerate(doc.statements) if offset < st.end + 1),
                                (len(doc.statements) - 1, doc.statements[-1]))
                 raise StepFailed(statement_error(doc, stmt, exc, absolute=offset), n) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 
 import psycopg
@@ -184,6 +185,15 @@ def failures(conn: psycopg.Connection, schema: str) -> dict[str, tuple[str, int,
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
+def noted_keys(conn: psycopg.Connection, schema: str) -> set[str]:
+    """Keys with a failure note or statement progress: the only ones whose notes a success has to clear."""
+    parts = [sql.SQL("select key from {}").format(t) for name, t in
+             ((FAILURES, failures_table(schema)), (PROGRESS, progress_table(schema))) if _exists(conn, schema, name)]
+    if not parts:
+        return set()
+    return {r[0] for r in conn.execute(sql.SQL(" union ").join(parts)).fetchall()}
+
+
 def update_checksum(conn: psycopg.Connection, schema: str, key: str, checksum: str, script: str) -> None:
     conn.execute(sql.SQL("update {} set checksum = %s, script = %s where key = %s").format(table(schema)),
                  [checksum, script, key])
@@ -219,7 +229,9 @@ def invalid_indexes(conn: psycopg.Connection) -> list[tuple[str, str, str, str]]
               and n.nspname !~ '^pg_toast' order by 1, 2""").fetchall()]
 
 
+@functools.cache
 def _os_user() -> str:
+    """Who runs this process (asked once: the answer does not change while it runs)."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):
