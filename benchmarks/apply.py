@@ -6,6 +6,8 @@ Peers, measured in the same run on the same server (a throwaway local cluster):
   psql -1 -f         the files concatenated, one transaction (the floor: no bookkeeping at all)
   psycopg per file   one connection, one transaction per file, statement by statement
   yoyo apply         yoyo-migrations 9 `yoyo apply --batch` (postgresql+psycopg://)
+  python + psycopg   a whole process (this script with --floor) sending each file as pgmanager does, in one query
+                     with its timeouts and a history row, without pgmanager: the floor of any Python tool on psycopg
   pgmanager migrate  `python -m pgmanager migrate` as a user runs it (process start included), and the
                      same in-process (api.migrating.migrate: the engine alone, without interpreter start and imports)
 Then `pgmanager plan` against the database where all 200 are applied (CLI, and api.migrating.plan in-process).
@@ -15,9 +17,11 @@ Prints seconds and the ratio of each to psql.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -118,7 +122,22 @@ def run(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = No
         raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr.strip()[:400]}")
 
 
+def floor(dsn: str, folder: Path) -> None:
+    """What pgmanager's engine sends, without pgmanager: each file in one query with its timeouts and a row."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("create table floor_history (key text primary key, checksum text not null)")
+        for p in sorted(folder.glob("*.sql")):
+            text = p.read_text()
+            row = sql.SQL("insert into floor_history values ({}, {})").format(
+                sql.Literal(p.stem), sql.Literal(hashlib.sha256(text.encode()).hexdigest())).as_string(conn)
+            conn.execute(("select set_config('lock_timeout', '200ms', true);\n" + text + "\n;\n" + row).encode(),
+                         prepare=False)
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--floor"]:
+        floor(sys.argv[2], Path(sys.argv[3]))
+        return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--repeat", type=int, default=3, help="rounds; the best of each peer is kept")
@@ -166,6 +185,9 @@ def main() -> None:
         if not has_yoyo:
             print("  yoyo-migrations is not installed (pip install yoyo-migrations): its peer is skipped")
 
+        def python_floor() -> None:
+            run([sys.executable, __file__, "--floor", box.dsn("b_floor"), str(work / "migrations")], env)
+
         def pgmanager() -> None:
             run([sys.executable, "-m", "pgmanager", "migrate", "-C", str(work), "--dsn", box.dsn("b_pgm")], env)
 
@@ -190,6 +212,7 @@ def main() -> None:
             measure("psycopg, tx per file", lambda: fresh_db(admin, "b_psycopg"), per_file)
             if has_yoyo:
                 measure("yoyo apply --batch", lambda: fresh_db(admin, "b_yoyo"), yoyo)
+            measure("python + psycopg, whole process", lambda: fresh_db(admin, "b_floor"), python_floor)
             measure("pgmanager migrate", lambda: fresh_db(admin, "b_pgm"), pgmanager)
             measure("  of which in-process migrate", lambda: fresh_db(admin, "b_pgm_inproc"), migrate_in_process)
             measure("pgmanager plan (all applied)", lambda: None, plan)
@@ -201,9 +224,12 @@ def main() -> None:
             assert n and n[0] == len(paths), f"pgmanager recorded {n} of {len(paths)}"
     shutil.rmtree(work, ignore_errors=True)
     base = results["psql -1 -f"]
-    print(f"{'peer':34} {'seconds':>8} {'x psql':>8}")
+    psql_runs = times["psql -1 -f"]
+    # best of each against the best psql, and the median over rounds of each round's ratio (steadier on a busy machine)
+    print(f"{'peer':34} {'seconds':>8} {'x psql':>8} {'median of rounds':>17}")
     for label, secs in results.items():
-        print(f"{label:34} {secs:8.2f} {secs / base:8.2f}")
+        per_round = statistics.median(a / b for a, b in zip(times[label], psql_runs, strict=True))
+        print(f"{label:34} {secs:8.2f} {secs / base:8.2f} {per_round:17.2f}")
 
 
 if __name__ == "__main__":

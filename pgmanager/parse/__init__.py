@@ -9,7 +9,8 @@ from ._nodes import parse_sql
 from ._refs import Predicate, References, SortKey, created_names, references, statement_references, used_names
 
 if TYPE_CHECKING:
-    from .volatility import Volatility, default_verdict
+    from .volatility import Volatility as Volatility
+    from .volatility import default_verdict as default_verdict
 
 __all__ = ["DIRECTIVES", "SqlDocument", "Statement", "created_names", "is_transaction_control",
            "no_transaction_reason", "parse_file", "used_names"]
