@@ -226,10 +226,10 @@ def main() -> None:
     base = results["psql -1 -f"]
     psql_runs = times["psql -1 -f"]
     # best of each against the best psql, and the median over rounds of each round's ratio (steadier on a busy machine)
-    print(f"{'peer':34} {'seconds':>8} {'x psql':>8} {'median of rounds':>17}")
+    print(f"{'peer':34} {'best s':>8} {'x psql':>8} {'median s':>9} {'median of rounds':>17}")
     for label, secs in results.items():
         per_round = statistics.median(a / b for a, b in zip(times[label], psql_runs, strict=True))
-        print(f"{label:34} {secs:8.2f} {secs / base:8.2f} {per_round:17.2f}")
+        print(f"{label:34} {secs:8.2f} {secs / base:8.2f} {statistics.median(times[label]):9.2f} {per_round:17.2f}")
 
 
 if __name__ == "__main__":
