@@ -40,6 +40,26 @@ def test_error_points_at_the_statement(tmp_path: Path, empty_db, bad: str, where
     assert entry["state"] == "failed" and "after 2 statement(s)" in entry["detail"]
 
 
+def test_a_fixed_migration_clears_its_failure_note_and_the_others_apply_beside_it(tmp_path: Path, empty_db) -> None:
+    # The engine reads which keys have a failure note once, and clears only those: the fixed file's note
+    # must go, with the migration after it (no note) applied in the same run.
+    p = MiniProject(tmp_path / "proj")
+    p.migration(1, "items", BODY.format(bad="update public.items set qty = qty / 0;"))
+    assert pgm(p, "migrate", "--dsn", empty_db.dsn).code == 3
+    with empty_db.connect() as conn:
+        assert conn.execute("select key from pgmanager.schema_failures").fetchall() == [(p.key(1),)]
+    p.migration(1, "items", BODY.format(bad="update public.items set qty = qty / 1;"))
+    p.migration(2, "more", "create table public.more (id int);\n")
+    run = pgm(p, "migrate", "--dsn", empty_db.dsn)
+    assert run.code == 0, run.err
+    assert history_keys(empty_db.dsn) == [p.key(1), p.key(2)]
+    with empty_db.connect() as conn:
+        assert conn.execute("select count(*) from pgmanager.schema_failures").fetchone() == (0,)
+        assert conn.execute("select qty from public.items").fetchall() == [(10,)]
+    status = json.loads(pgm(p, "status", "--dsn", empty_db.dsn, "--format", "json").out)
+    assert [e["state"] for e in status["entries"]] == ["applied", "applied"]
+
+
 def test_repeatable_runtime_error_names_its_file(tmp_path: Path, empty_db) -> None:
     p = MiniProject(tmp_path / "proj")
     p.migration(1, "items", "create table public.items (id int primary key);\n")
