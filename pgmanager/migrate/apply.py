@@ -131,15 +131,15 @@ class Applier:
             raise statement_error(doc, stmt, exc) from None
 
     def _transactional(self, steps: Sequence[Step], timeouts: Timeouts) -> list[StepResult]:
-        """Each file is sent as one simple query (one round trip), its history row with it; a failure is
-        pointed at its statement from the error position, or by replaying the file in a rolled-back
-        transaction when the server gives no position (runtime errors)."""
+        """Each file is sent as one simple query, its history row with it: a lone file with its timeouts too
+        (its own implicit transaction, one round trip), a batch of repeatables inside one explicit transaction.
+        A failure is pointed at its statement from the error position, or by replaying the file in a
+        rolled-back transaction when the server gives no position (runtime errors)."""
         results = []
         try:
             if len(steps) == 1:
-                # One simple query: the timeouts, the file and its history row. The server runs a query of
-                # several statements as one implicit transaction (SET LOCAL holds in it), rolled back whole at
-                # the first error, so this is all-or-nothing in one round trip instead of four.
+                # The server runs a query of several statements as one implicit transaction (SET LOCAL holds
+                # in it), rolled back whole at the first error: all-or-nothing in one round trip, not four.
                 results.append(self._timed_file(steps[0], as_text(timeouts_sql(timeouts, local=True)) + ";\n"))
             else:
                 with self.conn.transaction():

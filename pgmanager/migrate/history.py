@@ -186,12 +186,10 @@ def failures(conn: psycopg.Connection, schema: str) -> dict[str, tuple[str, int,
 
 
 def noted_keys(conn: psycopg.Connection, schema: str) -> set[str]:
-    """Keys with a failure note or statement progress: the only ones whose notes a success has to clear."""
-    parts = [sql.SQL("select key from {}").format(t) for name, t in
-             ((FAILURES, failures_table(schema)), (PROGRESS, progress_table(schema))) if _exists(conn, schema, name)]
-    if not parts:
-        return set()
-    return {r[0] for r in conn.execute(sql.SQL(" union ").join(parts)).fetchall()}
+    """Keys with a failure note or statement progress: the only ones whose notes a success has to clear.
+    After :func:`ensure`, so both tables exist."""
+    return {r[0] for r in conn.execute(sql.SQL("select key from {} union select key from {}").format(
+        failures_table(schema), progress_table(schema))).fetchall()}
 
 
 def update_checksum(conn: psycopg.Connection, schema: str, key: str, checksum: str, script: str) -> None:
