@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from ..bench import (
+    CONFIRMATIONS,
     GENERATOR_VERSION,
     MIN_DELTA_MS,
     PROFILE_NAME,
+    THRESHOLD,
     BenchReport,
     BenchSettings,
     DataInfo,
@@ -47,8 +49,6 @@ from .inputs import require_clean
 ProgressFn = Callable[[str, int, int], None]
 DEFAULT_DURATION_S = 5.0
 DEFAULT_SCALE = 1.0
-DEFAULT_CONFIRM = 2
-"""A query slower than the baseline is measured again this many times; it fails only if slower each time."""
 
 
 def data_migrator(settings: Settings, project: Project, profile: DataProfile, *, scale: float, seed: int,
@@ -104,10 +104,10 @@ def _rows(dsn: str, settings: Settings, profile: DataProfile) -> dict[str, int]:
 def bench(settings: Settings, project: Project, *, scale: float | None = None, seed: int = 1, clients: int = 1,
           duration_s: float | None = None, iterations: int | None = None, rate: float | None = None,
           warmup: int = 5, queries: tuple[str, ...] = (), dsn: str | None = None, allow_write: bool = False,
-          baseline: Path | None = None, threshold: float = 0.2, min_delta_ms: float = MIN_DELTA_MS,
+          baseline: Path | None = None, threshold: float = THRESHOLD, min_delta_ms: float = MIN_DELTA_MS,
           slow_ms: float = 100.0, sandbox: str | None = None, sandbox_dsn: str | None = None, keep: bool = False,
           box: Sandbox | None = None, on_progress: ProgressFn | None = None,
-          confirm: int = DEFAULT_CONFIRM, rounds: int = 1) -> BenchReport:
+          confirm: int = CONFIRMATIONS, rounds: int = 1) -> BenchReport:
     """Run every workload query (``queries``: only these) as an authenticated user and as service_role.
 
     Without ``dsn``: on a sandbox clone of the data template (``box`` reuses a running sandbox). With

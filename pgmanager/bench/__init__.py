@@ -13,7 +13,7 @@
 """
 
 from ._bench import Outcome, bench_workload
-from ._compare import MIN_DELTA_MS, compare, load_baseline
+from ._compare import CONFIRMATIONS, MIN_DELTA_MS, THRESHOLD, Slowdown, compare, load_baseline, slowdown
 from ._data import GENERATOR_VERSION, Generated, generate, table_rows
 from ._html import html_report
 from ._models import (
@@ -36,11 +36,13 @@ from ._workload import Query, Workload, load_workload, parse_query
 
 __all__ = [
     "AUTHENTICATED",
+    "CONFIRMATIONS",
     "GENERATOR_VERSION",
     "IDENTITIES",
     "MIN_DELTA_MS",
     "PROFILE_NAME",
     "SERVICE_ROLE",
+    "THRESHOLD",
     "BenchReport",
     "BenchSettings",
     "Comparison",
@@ -53,6 +55,7 @@ __all__ = [
     "Query",
     "QueryResult",
     "Run",
+    "Slowdown",
     "Verdict",
     "Workload",
     "api_metrics",
@@ -65,6 +68,7 @@ __all__ = [
     "load_profile",
     "load_workload",
     "parse_query",
+    "slowdown",
     "table_rows",
     "text_table",
 ]

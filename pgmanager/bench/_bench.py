@@ -15,7 +15,7 @@ from ..catalog import Table, read_catalog
 from ..db import connection, error_line
 from ..errors import ConfigError, InputError
 from ._clients import Clients
-from ._compare import MIN_DELTA_MS, slower_queries
+from ._compare import MIN_DELTA_MS, THRESHOLD, slower_queries
 from ._explain import explain, fingerprint, flags, plan_difference, shape
 from ._models import AUTHENTICATED, IDENTITIES, SERVICE_ROLE, BenchReport, Plan, Problem, QueryResult, Run
 from ._report import rls_ratio, run_result
@@ -85,7 +85,7 @@ def sql_checksum(query: Query) -> str:
 
 def bench_workload(dsn: str, workload: Workload, load: Load, *, seed: int, read_only: bool, slow_ms: float,
                    where: str, on_progress: ProgressFn | None = None, baseline: BenchReport | None = None,
-                   threshold: float = 0.2, min_delta_ms: float = MIN_DELTA_MS, confirm: int = 0,
+                   threshold: float = THRESHOLD, min_delta_ms: float = MIN_DELTA_MS, confirm: int = 0,
                    sandbox: bool = False, rounds: int = 1) -> Outcome:
     """Run every query of ``workload`` on ``dsn``; a query that cannot run is a problem, not the end.
 

@@ -54,7 +54,8 @@ class ProofReport(Model):
     requests: int = 0
     build_ms: float = 0.0
     queries: list[ProofQuery] = []
-    slower: list[str] = Field(default=[], description="queries whose p95 got worse by more than 20% and 0.1 ms")
+    slower: list[str] = Field(default=[], description="queries whose p95 got worse by more than 20% (beyond its "
+                              "bootstrap interval) and 0.1 ms, in the first measurement and each confirmation")
     unused: list[str] = Field(default=[], description="built indexes no EXPLAIN ANALYZE used")
 
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import click
 
 from ...api.benching import bench
-from ...bench import MIN_DELTA_MS, BenchReport, html_report, text_table
+from ...bench import CONFIRMATIONS, MIN_DELTA_MS, THRESHOLD, BenchReport, html_report, text_table
 from ...errors import EXIT_USAGE
 from ...redaction import redact
 from .._common import (
@@ -101,11 +101,11 @@ def _write(path: Path, text: str, option: str) -> None:
 @click.option("--allow-write", is_flag=True, help="With --dsn and --scale: generate data into the target first.")
 @click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Compare with a saved run; exit 1 on a regression.")
-@click.option("--threshold", type=float, default=0.2, show_default=True,
+@click.option("--threshold", type=float, default=THRESHOLD, show_default=True,
               help="Regression threshold on p95 (0.2: 20% slower beyond the bootstrap interval).")
 @click.option("--min-delta-ms", type=float, default=MIN_DELTA_MS, show_default=True,
               help="... and slower by more than this many ms, once the machine's own slowdown is discounted.")
-@click.option("--confirm", type=click.IntRange(0), default=2, show_default=True,
+@click.option("--confirm", type=click.IntRange(0), default=CONFIRMATIONS, show_default=True,
               help="With --baseline: a query slower than the baseline is measured again this many times, and "
                    "fails only if slower every time.")
 @click.option("--rounds", type=click.IntRange(1), default=1, show_default=True,
