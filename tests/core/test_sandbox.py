@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from pgmanager.errors import SandboxError
 from pgmanager.sandbox import STATE_ROOT, FunctionMigrator, Sandbox, pid_alive, reap_stale, start_server
@@ -78,16 +80,29 @@ def test_an_explicit_provider_that_cannot_work_says_why(monkeypatch: pytest.Monk
 
 def test_dsn_provider_uses_databases_on_an_existing_server_and_drops_them(cli, project_copy: Path,
                                                                           pgm_server: Sandbox) -> None:
-    def ours() -> set[str]:
+    """The check connects as a role of its own, so the databases it makes are the ones that role owns,
+    whatever other sessions (xdist workers) make and drop on the shared server meanwhile."""
+    role, password = "pgm_t_dsn_" + secrets.token_hex(4), secrets.token_urlsafe(12)
+    with psycopg.connect(pgm_server.dsn(), autocommit=True) as conn:
+        conn.execute(sql.SQL("create role {} login superuser password {}").format(sql.Identifier(role),
+                                                                                 sql.Literal(password)))
+    try:
+        result = cli("check", "--no-lint", "--no-verify", "--sandbox", "dsn", "--sandbox-dsn",
+                     psycopg.conninfo.make_conninfo(pgm_server.dsn(), user=role, password=password), "--format", "json",
+                     cwd=project_copy)
+        assert result.code == 0, result.err
+        box = json.loads(result.out)["sandbox"]
+        assert box["provider"] == "dsn" and box["database"].startswith("pgm_"), box
         with psycopg.connect(pgm_server.dsn()) as conn:
-            return {r[0] for r in conn.execute("select datname from pg_database where datname like 'pgm\\_%'")}
-
-    before = ours()
-    result = cli("check", "--no-lint", "--no-verify", "--sandbox", "dsn", "--sandbox-dsn", pgm_server.dsn(),
-                 "--format", "json", cwd=project_copy)
-    assert result.code == 0, result.err
-    assert json.loads(result.out)["sandbox"]["provider"] == "dsn"
-    assert ours() == before
+            left = conn.execute("select datname from pg_catalog.pg_database d join pg_catalog.pg_roles r "
+                                "on r.oid = d.datdba where r.rolname = %s", [role]).fetchall()
+        assert left == []
+    finally:
+        with psycopg.connect(pgm_server.dsn(), autocommit=True) as conn:
+            for (name,) in conn.execute("select datname from pg_catalog.pg_database d join pg_catalog.pg_roles r "
+                                        "on r.oid = d.datdba where r.rolname = %s", [role]).fetchall():
+                conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
 
 
 def test_template_is_built_once_per_hash_and_clones_are_isolated(pgm_server: Sandbox) -> None:
