@@ -6,7 +6,7 @@ import math
 import random
 from fractions import Fraction
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pgmanager.bench._stats import (
@@ -27,6 +27,7 @@ def nearest_rank(values: list[float], p: float) -> float:
     return ordered[max(k, 1) - 1]
 
 
+@settings(deadline=None, database=None)  # no timing threshold in a test, no example database in the checkout
 @given(st.lists(st.floats(min_value=0.001, max_value=1e6, allow_nan=False), min_size=1, max_size=400))
 def test_percentiles_are_the_exact_nearest_rank_values(values: list[float]) -> None:
     s = summarize(values)
