@@ -9,6 +9,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,23 @@ def _leftover_clusters() -> list[tuple[str, str]]:
     return leftovers
 
 
+def _describe_clusters(found: list[tuple[str, str]]) -> str:
+    """Each leftover with what may tell which test made it: when its owner was last set and its server
+    log's end (the session-end check is reported at the session's last test, whichever test left it)."""
+    from pgmanager.sandbox import STATE_ROOT
+
+    out = []
+    for name, owner in found:
+        folder = STATE_ROOT / name
+        try:
+            made = time.strftime("%H:%M:%S", time.localtime((folder / "owner.pid").stat().st_mtime))
+            tail = (folder / "server.log").read_text(errors="replace").splitlines()[-5:]
+        except OSError as exc:
+            made, tail = "?", [str(exc)]
+        out.append(f"{name} (owner {owner} since {made}; server.log ends: {' | '.join(tail)})")
+    return "; ".join(out)
+
+
 def _sandbox_containers() -> set[str]:
     """This host's sandbox containers (the docker provider's label), running or not; none without an engine."""
     from pgmanager.errors import SandboxError
@@ -67,7 +85,7 @@ def no_sandbox_outlives_its_owner() -> Iterator[None]:
     containers_before = _sandbox_containers()
     yield
     new = [c for c in _leftover_clusters() if c not in before]
-    assert new == [], f"sandbox clusters left behind by this test session: {new}"
+    assert new == [], f"sandbox clusters left behind by this test session: {_describe_clusters(new)}"
     new_containers = sorted(_sandbox_containers() - containers_before)
     assert new_containers == [], f"sandbox containers left behind by this test session: {new_containers}"
 
