@@ -13,9 +13,10 @@ _STATEMENT_START = re.compile(r"^\s*(create|drop|alter|grant|revoke|comment|sele
                               re.IGNORECASE)
 
 
-def problem(project: Project, path: Path, message: str, rule: str = "migration-name", line: int = 1) -> None:
+def problem(project: Project, path: Path, message: str, rule: str = "migration-name", line: int = 1,
+            col: int = 1) -> None:
     project.problems.append(Finding(rule=rule, severity=Severity.ERROR, message=message,
-                                    file=display_path(path, project.root), line=line))
+                                    file=display_path(path, project.root), line=line, col=col))
 
 
 def sql_files(project: Project, folder: Path, *, recursive: bool = False, rule: str = "migration-name") -> list[Path]:

@@ -3,16 +3,24 @@
 
 The version is Flyway's: ``V1_2__x.sql`` is ``1.2``; versions are ordered by their numbers
 (1.2 < 1.10). Repeatables are policies when they only hold policies, else views.
+
+Placeholders are replaced as Flyway replaces them, from the project's Flyway configuration
+(``conf/flyway.conf``, ``flyway.conf``, ``flyway.toml``, then ``FLYWAY_PLACEHOLDERS_*``): the SQL we
+parse, lint and run is the SQL Flyway would run. Flyway's checksum stays that of the file as written.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import tomllib
 import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..models import FileKind
-from ..project import Project
+from ..models import FileKind, SqlFile
+from ..project import Project, checksum
 from ._common import Collector, problem, read, repeatable_kind, sql_files
 
 FOLDERS = ("db/migration", "migrations")
@@ -20,8 +28,154 @@ NAME = re.compile(r"^(?P<prefix>[VUR])(?P<version>\d+(?:[._]\d+)*)?__(?P<name>.+
 HISTORY = ("public", "flyway_schema_history")
 
 
+CONFIG_FILES = ("conf/flyway.conf", "flyway.conf", "flyway.toml")
+"""Read in this order, a later one overriding an earlier one; the environment overrides them all."""
+BUILT_IN_OF_THE_RUN = ("user", "database", "timestamp", "workingdirectory", "environment")
+"""Flyway's ``${flyway:...}`` placeholders that depend on the connection or the moment of the run."""
+
+
+@dataclass
+class Placeholders:
+    """Flyway's placeholder settings, the values by lowercased name."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    prefix: str = "${"
+    suffix: str = "}"
+    replace: bool = True
+    default_schema: str = "public"
+    table: str = "flyway_schema_history"
+
+    def setting(self, key: str, value: str) -> None:
+        """One Flyway setting (``placeholders.<name>``, ``placeholderPrefix``, ...), the ``flyway.`` dropped."""
+        if key.startswith("placeholders."):
+            name = key.removeprefix("placeholders.").lower()
+            self.values[name] = value
+        elif key == "placeholderPrefix":
+            self.prefix = value
+        elif key == "placeholderSuffix":
+            self.suffix = value
+        elif key == "placeholderReplacement":
+            self.replace = value.strip().lower() != "false"
+        elif key == "defaultSchema":
+            self.default_schema = value
+        elif key == "schemas" and value.strip():
+            self.default_schema = value.split(",")[0].strip()
+        elif key == "table":
+            self.table = value
+
+    def substitute(self, text: str, filename: str) -> tuple[str, tuple[int, str] | None]:
+        """``text`` with every placeholder replaced; else the offset and message of the first one without
+        a value."""
+        pattern = re.compile(re.escape(self.prefix) + r"([A-Za-z0-9_.:\-]+)" + re.escape(self.suffix))
+        builtin = {"flyway:defaultschema": self.default_schema, "flyway:table": self.table,
+                   "flyway:filename": filename}
+        out: list[str] = []
+        last = 0
+        for m in pattern.finditer(text):
+            name = m[1].lower()
+            value = builtin.get(name, self.values.get(name))
+            if value is None:
+                shown = self.prefix + m[1] + self.suffix
+                if name.removeprefix("flyway:") in BUILT_IN_OF_THE_RUN and name.startswith("flyway:"):
+                    return text, (m.start(), f"placeholder {shown} depends on the connection or the run, which "
+                                             "pgmanager does not know when it reads the project: set a "
+                                             "placeholder of your own in flyway.conf instead")
+                return text, (m.start(), f"placeholder {shown} has no value: set flyway.placeholders.{m[1]} in "
+                                         f"flyway.conf (or FLYWAY_PLACEHOLDERS_{m[1].upper()})")
+            out += [text[last:m.start()], value]
+            last = m.end()
+        return "".join(out) + text[last:], None
+
+
+def _properties(text: str) -> list[tuple[str, str]]:
+    """Java properties lines ``key=value`` (or ``key: value``), with comments and continuations."""
+    out: list[tuple[str, str]] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        while line.endswith("\\") and i + 1 < len(lines):
+            i += 1
+            line = line[:-1] + lines[i].strip()
+        i += 1
+        if not line or line[0] in "#!":
+            continue
+        m = re.match(r"([^=:\s]+)\s*[=:]\s*(.*)$", line)
+        if m:
+            out.append((m[1], m[2]))
+    return out
+
+
+def placeholders(root: Path, environ: Mapping[str, str] | None = None
+                 ) -> tuple[Placeholders, tuple[str, str] | None]:
+    """The project's placeholder settings, and the first problem reading them (file, message) or None."""
+    found = Placeholders()
+    for rel in CONFIG_FILES:
+        path = root / rel
+        if not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return found, (rel, f"cannot read it: {getattr(exc, 'strerror', None) or exc}")
+        if rel.endswith(".toml"):
+            try:
+                doc = tomllib.loads(text).get("flyway", {})
+            except tomllib.TOMLDecodeError as exc:
+                return found, (rel, f"not valid TOML ({exc})")
+            for key, value in doc.items() if isinstance(doc, dict) else ():
+                if key == "placeholders" and isinstance(value, dict):
+                    for name, v in value.items():
+                        found.setting(f"placeholders.{name}", str(v))
+                elif not isinstance(value, dict):
+                    found.setting(key, str(value).lower() if isinstance(value, bool) else str(value))
+            continue
+        for key, value in _properties(text):
+            if key.startswith("flyway."):
+                found.setting(key.removeprefix("flyway."), value)
+    env = os.environ if environ is None else environ
+    for var, key in (("FLYWAY_PLACEHOLDER_PREFIX", "placeholderPrefix"), ("FLYWAY_PLACEHOLDER_SUFFIX",
+                     "placeholderSuffix"), ("FLYWAY_PLACEHOLDER_REPLACEMENT", "placeholderReplacement"),
+                     ("FLYWAY_DEFAULT_SCHEMA", "defaultSchema"), ("FLYWAY_TABLE", "table")):
+        if var in env:
+            found.setting(key, env[var])
+    for var, value in env.items():
+        if var.startswith("FLYWAY_PLACEHOLDERS_") and len(var) > len("FLYWAY_PLACEHOLDERS_"):
+            found.setting("placeholders." + var.removeprefix("FLYWAY_PLACEHOLDERS_"), value)
+    return found, None
+
+
+def _script_replaces(path: Path) -> bool:
+    """False when the script's own ``<file>.conf`` says ``placeholderReplacement=false``."""
+    conf = path.with_name(path.name + ".conf")
+    if not conf.is_file():
+        return True
+    try:
+        settings = dict(_properties(conf.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError):
+        return True
+    return settings.get("placeholderReplacement", "true").strip().lower() != "false"
+
+
+def _replaced(project: Project, path: Path, sql: SqlFile | None, found: Placeholders) -> SqlFile | None:
+    """``sql`` with its placeholders replaced (its checksum recomputed), or None after a problem."""
+    if sql is None or not found.replace or found.prefix not in sql.text or not _script_replaces(path):
+        return sql
+    text, missing = found.substitute(sql.text, path.name)
+    if missing is not None:
+        offset, message = missing
+        problem(project, path, message, "placeholder", line=sql.text.count("\n", 0, offset) + 1,
+                col=offset - (sql.text.rfind("\n", 0, offset) + 1) + 1)
+        return None
+    return sql.model_copy(update={"text": text, "checksum": checksum(text)})
+
+
 def read_folder(project: Project, folder: Path) -> None:
     found = Collector(project)
+    replacing, trouble = placeholders(project.root)
+    if trouble is not None:
+        problem(project, project.root / trouble[0], trouble[1], "placeholder")
+        return
     for path in sql_files(project, folder, recursive=True):
         m = NAME.match(path.name)
         if not m or (m["prefix"] == "R") != (m["version"] is None):
@@ -29,15 +183,17 @@ def read_folder(project: Project, folder: Path) -> None:
                                    "U<version>__<description>.sql or R__<description>.sql")
             continue
         if m["prefix"] == "R":
-            sql = read(project, path, FileKind.VIEW, None, m["name"])
+            sql = _replaced(project, path, read(project, path, FileKind.VIEW, None, m["name"]), replacing)
             if sql is not None:
                 project.repeatables.append(sql.model_copy(update={"kind": repeatable_kind(sql.text)}))
             continue
         version = m["version"].replace("_", ".")
+        kind = FileKind.ROLLBACK if m["prefix"] == "U" else FileKind.MIGRATION
+        sql = _replaced(project, path, read(project, path, kind, version, m["name"]), replacing)
         if m["prefix"] == "U":
-            found.rollback(read(project, path, FileKind.ROLLBACK, version, m["name"]))
+            found.rollback(sql)
         else:
-            found.migration(read(project, path, FileKind.MIGRATION, version, m["name"]), path)
+            found.migration(sql, path)
     found.finish()
 
 
