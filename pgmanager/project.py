@@ -22,6 +22,13 @@ from .models import FileKind, Finding, Severity, SqlFile
 MIGRATION_NAME = re.compile(r"^(?P<version>\d{14})_(?P<name>[A-Za-z0-9_\-]+)(?P<rollback>\.rollback)?\.sql$")
 
 
+def line_col(text: str | bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column of an offset in ``text`` (characters of a str, bytes of bytes)."""
+    if isinstance(text, str):
+        return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return text.count(b"\n", 0, offset) + 1, offset - (text.rfind(b"\n", 0, offset) + 1) + 1
+
+
 def normalize(text: str) -> str:
     """Text as checksummed: no BOM, LF line ends, no trailing whitespace or trailing blank lines."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
@@ -64,14 +71,12 @@ def read_sql_file(
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line, col = line_col(raw, exc.start)
         return _problem(display, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", "invalid-encoding", line, col)
     text = text.removeprefix("\ufeff")
     nul = text.find("\x00")
     if nul >= 0:  # valid UTF-8, but PostgreSQL cannot take it in a query: refuse it before connecting
-        line = text.count("\n", 0, nul) + 1
-        col = nul - (text.rfind("\n", 0, nul) + 1) + 1
+        line, col = line_col(text, nul)
         return _problem(display, "NUL byte (0x00) in the file: SQL text cannot hold it (binary or corrupted file?)",
                         "invalid-encoding", line, col)
     return SqlFile(

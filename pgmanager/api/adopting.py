@@ -26,7 +26,7 @@ from ..migrate import adopt, supabase
 from ..migrate import history as _history
 from ..models import FileKind, HistoryRow, SqlFile
 from ..parse import SqlDocument, created_names, dotted, parse_file, rangevar_name
-from ..project import Project, display_path, version_problem
+from ..project import Project, display_path, line_col, version_problem
 from .inputs import require_clean
 
 
@@ -142,9 +142,25 @@ def _name(raw: str) -> str:
     return re.sub(r"[^A-Za-z0-9_\-]+", "_", raw).strip("_") or "migration"
 
 
+def _no_secret(source: Project, files: list[SqlFile]) -> None:
+    """Refuse a file whose placeholders were replaced by a secret: the converted file would hold its value."""
+    replacing = None
+    for f in files:
+        if f.written is None:
+            continue
+        replacing = replacing or flyway.placeholders(source.root)[0]
+        found = replacing.secret(f.written)
+        if found is not None:
+            line, col = line_col(f.written, found[0])
+            raise ConfigError(f"placeholder {found[1]} holds a secret, and the converted file would hold its value: "
+                              "take the secret out of the migration (set it outside migrations, or from a secret "
+                              "store at run time), then import", where=f"{f.display}:{line}:{col}")
+
+
 def convert(source: Project, tool: str, dest: Settings) -> list[Converted]:
     """The files that put ``source`` (a project in ``tool``'s layout) into our layout under ``dest``'s folders."""
     require_clean(source)
+    _no_secret(source, [*source.migrations, *source.rollbacks.values(), *source.repeatables])
     docs = {m.display: parse_file(m) for m in source.migrations}
     created: dict[str, int] = {}
     for d in docs.values():

@@ -373,7 +373,7 @@ def repair(settings: Settings, project: Project, dsn: str, *, accept_checksums: 
                         actions.append(f"{mig.display}: already applied, left as is")
                         continue
                     _history.record(conn, schema, key=mig.key, kind=mig.kind, name=mig.name, checksum=mig.checksum,
-                                    script=normalize(mig.text), execution_ms=0.0)
+                                    script=_history.script_of(mig), execution_ms=0.0)
                     actions.append(f"{mig.display}: marked applied (not run)")
                 for key in mark_not_applied or []:
                     mig = project.migration(key)

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..models import FileKind, SqlFile
-from ..project import Project, checksum
+from ..project import Project, checksum, line_col
+from ..redaction import register_secret
 from ._common import Collector, problem, read, repeatable_kind, sql_files
 
 FOLDERS = ("db/migration", "migrations")
@@ -32,6 +33,8 @@ CONFIG_FILES = ("conf/flyway.conf", "flyway.conf", "flyway.toml")
 """Read in this order, a later one overriding an earlier one; the environment overrides them all."""
 BUILT_IN_OF_THE_RUN = ("user", "database", "timestamp", "workingdirectory", "environment")
 """Flyway's ``${flyway:...}`` placeholders that depend on the connection or the moment of the run."""
+SECRET_NAME = re.compile(r"pass(word|wd)?|pwd|secret|token|api[_-]?key|private[_-]?key|credential", re.IGNORECASE)
+"""A placeholder so named holds a secret: its value is never printed, recorded in the history or imported."""
 
 
 @dataclass
@@ -50,6 +53,8 @@ class Placeholders:
         if key.startswith("placeholders."):
             name = key.removeprefix("placeholders.").lower()
             self.values[name] = value
+            if SECRET_NAME.search(name):
+                register_secret(value)
         elif key == "placeholderPrefix":
             self.prefix = value
         elif key == "placeholderSuffix":
@@ -63,10 +68,18 @@ class Placeholders:
         elif key == "table":
             self.table = value
 
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(re.escape(self.prefix) + r"([A-Za-z0-9_.:\-]+)" + re.escape(self.suffix))
+
+    def secret(self, text: str) -> tuple[int, str] | None:
+        """The offset and name of the first placeholder of ``text`` that holds a secret, if any."""
+        return next(((m.start(), self.prefix + m[1] + self.suffix) for m in self.pattern().finditer(text)
+                     if SECRET_NAME.search(m[1])), None)
+
     def substitute(self, text: str, filename: str) -> tuple[str, tuple[int, str] | None]:
         """``text`` with every placeholder replaced; else the offset and message of the first one without
         a value."""
-        pattern = re.compile(re.escape(self.prefix) + r"([A-Za-z0-9_.:\-]+)" + re.escape(self.suffix))
+        pattern = self.pattern()
         builtin = {"flyway:defaultschema": self.default_schema, "flyway:table": self.table,
                    "flyway:filename": filename}
         out: list[str] = []
@@ -164,10 +177,10 @@ def _replaced(project: Project, path: Path, sql: SqlFile | None, found: Placehol
     text, missing = found.substitute(sql.text, path.name)
     if missing is not None:
         offset, message = missing
-        problem(project, path, message, "placeholder", line=sql.text.count("\n", 0, offset) + 1,
-                col=offset - (sql.text.rfind("\n", 0, offset) + 1) + 1)
+        line, col = line_col(sql.text, offset)
+        problem(project, path, message, "placeholder", line=line, col=col)
         return None
-    return sql.model_copy(update={"text": text, "checksum": checksum(text)})
+    return sql.model_copy(update={"text": text, "checksum": checksum(text), "written": sql.text})
 
 
 def read_folder(project: Project, folder: Path) -> None:

@@ -35,7 +35,6 @@ from ..db import error_line
 from ..errors import DatabaseError
 from ..models import FileKind, Plan, Step, StepAction, StepOutcome, StepResult
 from ..parse import SqlDocument, Statement
-from ..project import normalize
 from . import history
 from .failures import LockTimeout, StepFailed, blockers, statement_error, wanted_lock
 from .plan import statement_checksum
@@ -158,7 +157,7 @@ class Applier:
     def _exec_file(self, step: Step, doc: SqlDocument, head: str = "") -> None:
         """The file with its bookkeeping after it, and ``head`` before it, sent as one query."""
         record = history.record_sql(self.schema, key=step.key, kind=step.kind, name=doc.file.name,
-                                    checksum=step.checksum, script=normalize(doc.file.text), execution_ms=None)
+                                    checksum=step.checksum, script=history.script_of(doc.file), execution_ms=None)
         clear = [history.clear_failure_sql(self.schema, step.key)] \
             if self._noted is None or step.key in self._noted else []
         tail = ";\n".join(as_text(q) for q in [record, *clear, *self._extra(step)])
@@ -337,7 +336,7 @@ class Applier:
 
     def _record(self, step: Step, doc: SqlDocument, ms: float | None) -> None:
         history.record(self.conn, self.schema, key=step.key, kind=step.kind, name=doc.file.name,
-                       checksum=step.checksum, script=normalize(doc.file.text), execution_ms=ms)
+                       checksum=step.checksum, script=history.script_of(doc.file), execution_ms=ms)
         for q in self._extra(step):
             self.conn.execute(q)
 

@@ -8,7 +8,8 @@ import getpass
 import psycopg
 from psycopg import sql
 
-from ..models import FileKind, HistoryRow
+from ..models import FileKind, HistoryRow, SqlFile
+from ..project import normalize
 
 TABLE = "schema_history"
 FAILURES = "schema_failures"
@@ -74,6 +75,11 @@ def ensure_sql(schema: str) -> list[sql.Composed]:
             sql.Literal("pgmanager: statements done (or in flight) of a non-transactional migration not applied yet; "
                         "a re-run resumes after the last one done (cleared when its history row is written)")),
     ]
+
+
+def script_of(file: SqlFile) -> str:
+    """The history's ``script`` of ``file``: its normalized text as written (placeholders not replaced)."""
+    return normalize(file.as_written)
 
 
 def record_sql(schema: str, *, key: str, kind: FileKind, name: str, checksum: str, script: str,

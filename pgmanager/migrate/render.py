@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from ..config import Settings
 from ..models import Plan, Step
 from ..parse import SqlDocument
-from ..project import normalize
 from . import history
 from .script import RESET_TIMEOUTS, Timeouts, advisory_lock_sql, advisory_unlock_sql, as_text, timeouts_sql
 
@@ -27,7 +26,7 @@ def _whole(doc: SqlDocument) -> list[str]:
 
 def _record(settings: Settings, step: Step, doc: SqlDocument, measured: bool) -> str:
     return as_text(history.record_sql(settings.history_schema, key=step.key, kind=step.kind, name=doc.file.name,
-                                      checksum=step.checksum, script=normalize(doc.file.text),
+                                      checksum=step.checksum, script=history.script_of(doc.file),
                                       execution_ms=0.0 if measured else None)) + ";\n" + as_text(
         history.clear_failure_sql(settings.history_schema, step.key)) + ";"
 

@@ -39,6 +39,13 @@ class SqlFile(Model):
     checksum: str = Field(description="sha256 of the normalized text (no BOM, LF, no trailing blanks)")
     version: str | None = Field(default=None, description="14-digit timestamp of a migration")
     name: str = Field(description="the file stem without version and extension")
+    written: str | None = Field(default=None, description="the file as written, when ``text`` is it with "
+                                "placeholders replaced (Flyway's)")
+
+    @property
+    def as_written(self) -> str:
+        """The file as written: what the history records, so that no placeholder's value (a password) is kept."""
+        return self.written if self.written is not None else self.text
 
     @property
     def key(self) -> str:

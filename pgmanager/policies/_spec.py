@@ -17,7 +17,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ..config import Settings
 from ..errors import InputError
 from ..parse import qualify_name
-from ..project import display_path
+from ..project import display_path, line_col
 from ._identity import Identity
 from ._spec_model import (
     BUILTIN_ROLES,
@@ -140,8 +140,7 @@ def load_specs(settings: Settings, folder: Path | None = None) -> SpecSuite:
 
 def _position(text: str, index: int) -> tuple[int, int, int]:
     """1-based line and column of a character index, and its byte offset in the UTF-8 file."""
-    line = text.count("\n", 0, index) + 1
-    col = index - (text.rfind("\n", 0, index) + 1) + 1
+    line, col = line_col(text, index)
     return line, col, len(text[:index].encode("utf-8"))
 
 

@@ -152,3 +152,41 @@ def test_a_database_flyway_migrated_with_placeholders_is_taken_over_and_new_file
     again = cli("migrate", "-C", str(ours), "--dsn", empty_db.dsn, "--format", "json")
     assert again.code == 0, again.err
     assert [Path(s["file"]).name.split("_", 1)[1] for s in json.loads(again.out)["steps"]] == ["tags.sql"]
+
+
+SECRET = "Sup3r-s3cret!pw"
+ROLE_SQL = "create role ${app_role} login password '${app_password}';\n"
+
+
+def test_a_secret_placeholder_runs_but_is_never_printed_recorded_or_imported(tmp_path: Path, empty_db,
+                                                                              cli) -> None:
+    root = _project(tmp_path / "p", conf=f"flyway.placeholders.app_schema=shop\nflyway.placeholders.owner=ops\n"
+                                         f"flyway.placeholders.app_role=pgm_t_app\n"
+                                         f"flyway.placeholders.app_password={SECRET}\n")
+    (root / "db" / "migration" / "V3__role.sql").write_text(ROLE_SQL)
+    try:
+        plan = cli("plan", "-C", str(root), "--dsn", empty_db.dsn, "--sql")
+        assert plan.code == 0, plan.err
+        assert "create role pgm_t_app login password '***'" in plan.out and SECRET not in plan.out + plan.err
+        result = cli("migrate", "-C", str(root), "--dsn", empty_db.dsn, "--format", "json")
+        assert result.code == 0, result.err
+        assert SECRET not in result.out + result.err
+        with psycopg.connect(empty_db.dsn) as conn:
+            (script,) = conn.execute("select script from pgmanager.schema_history where key = '3'").fetchone()
+        assert script == ROLE_SQL  # as written: the history keeps no value
+        dsn = psycopg.conninfo.make_conninfo(empty_db.dsn, user="pgm_t_app", password=SECRET)
+        with psycopg.connect(dsn) as conn:  # the replaced SQL ran: the role logs in with the secret
+            assert conn.execute("select current_user").fetchone() == ("pgm_t_app",)
+        ours = tmp_path / "ours"
+        ours.mkdir()
+        (ours / "pyproject.toml").write_text('[tool.pgmanager]\nauth_emulation = ""\nseed = ""\n')
+        run = cli("import", "--from", "flyway", str(root), "-C", str(ours))
+        assert run.code == 2, run.out + run.err
+        assert run.err.strip().splitlines() == [
+            "error: db/migration/V3__role.sql:1:41: placeholder ${app_password} holds a secret, and the converted "
+            "file would hold its value: take the secret out of the migration (set it outside migrations, or from a "
+            "secret store at run time), then import"]
+        assert sorted(p.name for p in ours.rglob("*")) == ["pyproject.toml"]  # nothing written
+    finally:
+        with psycopg.connect(empty_db.dsn, autocommit=True) as conn:
+            conn.execute("drop role if exists pgm_t_app")
