@@ -148,7 +148,7 @@ def _no_secret(source: Project, files: list[SqlFile]) -> None:
     for f in files:
         if f.written is None:
             continue
-        replacing = replacing or flyway.placeholders(source.root)[0]
+        replacing = replacing or flyway.read_config(source.root)[0]
         found = replacing.secret(f.written)
         if found is not None:
             line, col = line_col(f.written, found[0])

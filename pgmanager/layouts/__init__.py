@@ -40,6 +40,8 @@ def folder(settings: Settings, layout: str) -> Path:
     names = list(READERS[layout].FOLDERS)
     if layout == "yoyo":
         names.insert(0, yoyo.configured_folder(settings.root) or names[0])
+    if layout == "flyway":
+        names[:0] = flyway.configured_folders(settings.root)
     return next((settings.path(n) for n in names if settings.path(n).is_dir()), settings.path(names[0]))
 
 

@@ -4,9 +4,10 @@
 The version is Flyway's: ``V1_2__x.sql`` is ``1.2``; versions are ordered by their numbers
 (1.2 < 1.10). Repeatables are policies when they only hold policies, else views.
 
-Placeholders are replaced as Flyway replaces them, from the project's Flyway configuration
-(``conf/flyway.conf``, ``flyway.conf``, ``flyway.toml``, then ``FLYWAY_PLACEHOLDERS_*``): the SQL we
-parse, lint and run is the SQL Flyway would run. Flyway's checksum stays that of the file as written.
+Placeholders are replaced as Flyway replaces them, from the project's Flyway configuration (a Spring
+Boot application's ``spring.flyway.*``, ``conf/flyway.conf``, ``flyway.conf``, ``flyway.toml``, then
+``FLYWAY_*``): the SQL we parse, lint and run is the SQL Flyway would run. Flyway's checksum stays that
+of the file as written. The configuration's ``locations`` are the migrations folders.
 """
 
 from __future__ import annotations
@@ -24,22 +25,28 @@ from ..project import Project, checksum, line_col
 from ..redaction import register_secret
 from ._common import Collector, problem, read, repeatable_kind, sql_files
 
-FOLDERS = ("db/migration", "migrations")
+FOLDERS = ("db/migration", "migrations", "src/main/resources/db/migration")
 NAME = re.compile(r"^(?P<prefix>[VUR])(?P<version>\d+(?:[._]\d+)*)?__(?P<name>.+)\.sql$")
 HISTORY = ("public", "flyway_schema_history")
 
 
-CONFIG_FILES = ("conf/flyway.conf", "flyway.conf", "flyway.toml")
-"""Read in this order, a later one overriding an earlier one; the environment overrides them all."""
+CONFIG_FILES = ("src/main/resources/application.properties", "src/main/resources/application.yml",
+                "src/main/resources/application.yaml", "conf/flyway.conf", "flyway.conf", "flyway.toml")
+"""Read in this order, a later one overriding an earlier one; the environment overrides them all. The
+first three are a Spring Boot application's (``spring.flyway.*``), the others Flyway's own."""
 BUILT_IN_OF_THE_RUN = ("user", "database", "timestamp", "workingdirectory", "environment")
 """Flyway's ``${flyway:...}`` placeholders that depend on the connection or the moment of the run."""
 SECRET_NAME = re.compile(r"pass(word|wd)?|pwd|secret|token|api[_-]?key|private[_-]?key|credential", re.IGNORECASE)
 """A placeholder so named holds a secret: its value is never printed, recorded in the history or imported."""
+_ENV = {"FLYWAY_PLACEHOLDER_PREFIX": "placeholderPrefix", "FLYWAY_PLACEHOLDER_SUFFIX": "placeholderSuffix",
+        "FLYWAY_PLACEHOLDER_REPLACEMENT": "placeholderReplacement", "FLYWAY_DEFAULT_SCHEMA": "defaultSchema",
+        "FLYWAY_SCHEMAS": "schemas", "FLYWAY_TABLE": "table", "FLYWAY_LOCATIONS": "locations"}
 
 
 @dataclass
-class Placeholders:
-    """Flyway's placeholder settings, the values by lowercased name."""
+class Config:
+    """What pgmanager takes from a Flyway configuration: the placeholders (values by lowercased name) and
+    how they are written, the default schema and history table their built-ins name, and the locations."""
 
     values: dict[str, str] = field(default_factory=dict)
     prefix: str = "${"
@@ -47,15 +54,19 @@ class Placeholders:
     replace: bool = True
     default_schema: str = "public"
     table: str = "flyway_schema_history"
+    locations: list[str] = field(default_factory=list)
 
     def setting(self, key: str, value: str) -> None:
-        """One Flyway setting (``placeholders.<name>``, ``placeholderPrefix``, ...), the ``flyway.`` dropped."""
+        """One Flyway setting (``placeholders.<name>``, ``placeholderPrefix``, ...), the ``flyway.`` dropped;
+        Spring's kebab-case names (``placeholder-prefix``) are the same settings."""
         if key.startswith("placeholders."):
             name = key.removeprefix("placeholders.").lower()
             self.values[name] = value
             if SECRET_NAME.search(name):
                 register_secret(value)
-        elif key == "placeholderPrefix":
+            return
+        key = re.sub(r"-([a-z])", lambda m: m[1].upper(), key)
+        if key == "placeholderPrefix":
             self.prefix = value
         elif key == "placeholderSuffix":
             self.suffix = value
@@ -67,6 +78,19 @@ class Placeholders:
             self.default_schema = value.split(",")[0].strip()
         elif key == "table":
             self.table = value
+        elif key == "locations":
+            self.locations = [v.strip() for v in value.split(",") if v.strip()]
+
+    def folders(self) -> list[str]:
+        """The locations as folders of the project: ``filesystem:`` paths as they are, ``classpath:`` ones
+        under src/main/resources (where a Maven or Gradle build takes them from)."""
+        out = []
+        for loc in self.locations:
+            if loc.startswith("classpath:"):
+                out.append("src/main/resources/" + loc.removeprefix("classpath:").lstrip("/"))
+            else:
+                out.append(loc.removeprefix("filesystem:"))
+        return out
 
     def pattern(self) -> re.Pattern[str]:
         return re.compile(re.escape(self.prefix) + r"([A-Za-z0-9_.:\-]+)" + re.escape(self.suffix))
@@ -79,12 +103,11 @@ class Placeholders:
     def substitute(self, text: str, filename: str) -> tuple[str, tuple[int, str] | None]:
         """``text`` with every placeholder replaced; else the offset and message of the first one without
         a value."""
-        pattern = self.pattern()
         builtin = {"flyway:defaultschema": self.default_schema, "flyway:table": self.table,
                    "flyway:filename": filename}
         out: list[str] = []
         last = 0
-        for m in pattern.finditer(text):
+        for m in self.pattern().finditer(text):
             name = m[1].lower()
             value = builtin.get(name, self.values.get(name))
             if value is None:
@@ -119,43 +142,62 @@ def _properties(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def placeholders(root: Path, environ: Mapping[str, str] | None = None
-                 ) -> tuple[Placeholders, tuple[str, str] | None]:
-    """The project's placeholder settings, and the first problem reading them (file, message) or None."""
-    found = Placeholders()
+def _flat(doc: object, prefix: str = "") -> list[tuple[str, str]]:
+    """A TOML or YAML document's scalars as dotted keys (lists joined with commas, booleans lowercased)."""
+    if isinstance(doc, dict):
+        return [kv for k, v in doc.items() for kv in _flat(v, f"{prefix}{k}.")]
+    if isinstance(doc, list):
+        return [(prefix[:-1], ",".join(str(v) for v in doc))]
+    return [(prefix[:-1], str(doc).lower() if isinstance(doc, bool) else str(doc))] if prefix else []
+
+
+def _settings(rel: str, text: str) -> list[tuple[str, str]]:
+    """A configuration file's Flyway settings, ``flyway.`` (or Spring's ``spring.flyway.``) dropped."""
+    if rel.endswith(".toml"):
+        pairs = _flat(tomllib.loads(text))
+    elif rel.endswith((".yml", ".yaml")):
+        import yaml  # only a Spring Boot project has one: kept out of every command's start-up
+
+        try:
+            pairs = _flat(yaml.safe_load(text) or {})
+        except yaml.YAMLError as exc:
+            raise ValueError(f"not valid YAML ({str(exc).splitlines()[0]})") from None
+    else:
+        pairs = _properties(text)
+    head = "spring.flyway." if rel.startswith("src/main/resources/application") else "flyway."
+    return [(k.removeprefix(head), v) for k, v in pairs if k.startswith(head)]
+
+
+def read_config(root: Path, environ: Mapping[str, str] | None = None) -> tuple[Config, tuple[str, str] | None]:
+    """The project's Flyway configuration, and the first problem reading it (file, message) or None."""
+    found = Config()
     for rel in CONFIG_FILES:
         path = root / rel
         if not path.is_file():
             continue
         try:
-            text = path.read_text(encoding="utf-8")
+            pairs = _settings(rel, path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             return found, (rel, f"cannot read it: {getattr(exc, 'strerror', None) or exc}")
-        if rel.endswith(".toml"):
-            try:
-                doc = tomllib.loads(text).get("flyway", {})
-            except tomllib.TOMLDecodeError as exc:
-                return found, (rel, f"not valid TOML ({exc})")
-            for key, value in doc.items() if isinstance(doc, dict) else ():
-                if key == "placeholders" and isinstance(value, dict):
-                    for name, v in value.items():
-                        found.setting(f"placeholders.{name}", str(v))
-                elif not isinstance(value, dict):
-                    found.setting(key, str(value).lower() if isinstance(value, bool) else str(value))
-            continue
-        for key, value in _properties(text):
-            if key.startswith("flyway."):
-                found.setting(key.removeprefix("flyway."), value)
+        except tomllib.TOMLDecodeError as exc:
+            return found, (rel, f"not valid TOML ({exc})")
+        except ValueError as exc:  # the YAML's
+            return found, (rel, str(exc))
+        for key, value in pairs:
+            found.setting(key, value)
     env = os.environ if environ is None else environ
-    for var, key in (("FLYWAY_PLACEHOLDER_PREFIX", "placeholderPrefix"), ("FLYWAY_PLACEHOLDER_SUFFIX",
-                     "placeholderSuffix"), ("FLYWAY_PLACEHOLDER_REPLACEMENT", "placeholderReplacement"),
-                     ("FLYWAY_DEFAULT_SCHEMA", "defaultSchema"), ("FLYWAY_TABLE", "table")):
+    for var, key in _ENV.items():
         if var in env:
             found.setting(key, env[var])
     for var, value in env.items():
         if var.startswith("FLYWAY_PLACEHOLDERS_") and len(var) > len("FLYWAY_PLACEHOLDERS_"):
             found.setting("placeholders." + var.removeprefix("FLYWAY_PLACEHOLDERS_"), value)
     return found, None
+
+
+def configured_folders(root: Path) -> list[str]:
+    """The folders the project's Flyway configuration names as its locations (none when it names none)."""
+    return read_config(root)[0].folders()
 
 
 def _script_replaces(path: Path) -> bool:
@@ -170,7 +212,7 @@ def _script_replaces(path: Path) -> bool:
     return settings.get("placeholderReplacement", "true").strip().lower() != "false"
 
 
-def _replaced(project: Project, path: Path, sql: SqlFile | None, found: Placeholders) -> SqlFile | None:
+def _replaced(project: Project, path: Path, sql: SqlFile | None, found: Config) -> SqlFile | None:
     """``sql`` with its placeholders replaced (its checksum recomputed), or None after a problem."""
     if sql is None or not found.replace or found.prefix not in sql.text or not _script_replaces(path):
         return sql
@@ -183,13 +225,29 @@ def _replaced(project: Project, path: Path, sql: SqlFile | None, found: Placehol
     return sql.model_copy(update={"text": text, "checksum": checksum(text), "written": sql.text})
 
 
+def _files(project: Project, folder: Path, config: Config) -> list[Path]:
+    """The SQL files of ``folder`` and of the configuration's other locations (unless the ``migrations``
+    setting names the one folder), each folder once."""
+    folders = [folder]
+    if "migrations" not in project.settings.model_fields_set:
+        folders += [project.root / f for f in config.folders()]
+    seen: set[Path] = set()
+    out: list[Path] = []
+    for d in folders:
+        real = d.resolve()
+        if d.is_dir() and real not in seen and not any(real.is_relative_to(s) for s in seen):
+            seen.add(real)
+            out += sql_files(project, d, recursive=True)
+    return out
+
+
 def read_folder(project: Project, folder: Path) -> None:
     found = Collector(project)
-    replacing, trouble = placeholders(project.root)
+    replacing, trouble = read_config(project.root)
     if trouble is not None:
         problem(project, project.root / trouble[0], trouble[1], "placeholder")
         return
-    for path in sql_files(project, folder, recursive=True):
+    for path in _files(project, folder, replacing):
         m = NAME.match(path.name)
         if not m or (m["prefix"] == "R") != (m["version"] is None):
             problem(project, path, "Flyway file name must be V<version>__<description>.sql, "

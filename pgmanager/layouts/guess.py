@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 
 from ..config import Settings
+from . import flyway
 
-_CANDIDATES = ("migrations", "supabase/migrations", "db/migrations", "db/migration")
+_CANDIDATES = ("migrations", "supabase/migrations", "db/migrations", "db/migration", "src/main/resources/db/migration")
 _OURS = re.compile(r"^\d{14}_[A-Za-z0-9_\-]+(\.rollback)?\.sql$")
 _FLYWAY = re.compile(r"^(V\d+(?:[._]\d+)*|U\d+(?:[._]\d+)*|R)__.+\.sql$")
 _GOLANG = re.compile(r"^\d+_.+\.(up|down)\.sql$")
@@ -45,7 +46,7 @@ def _classify(folder: Path, root: Path) -> str | None:
 def guess(settings: Settings) -> tuple[str, Path | None]:
     """(layout, its folder): the first candidate folder holding SQL files decides; with none, our own layout."""
     given = "migrations" in settings.model_fields_set
-    for name in ([settings.migrations] if given else _CANDIDATES):
+    for name in ([settings.migrations] if given else (*flyway.configured_folders(settings.root), *_CANDIDATES)):
         folder = settings.path(name)
         if folder.is_dir():
             found = _classify(folder, settings.root)

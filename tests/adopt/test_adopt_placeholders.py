@@ -190,3 +190,42 @@ def test_a_secret_placeholder_runs_but_is_never_printed_recorded_or_imported(tmp
     finally:
         with psycopg.connect(empty_db.dsn, autocommit=True) as conn:
             conn.execute("drop role if exists pgm_t_app")
+
+
+def test_a_spring_boot_project_is_guessed_and_its_application_yml_gives_the_placeholders(tmp_path: Path) -> None:
+    root = tmp_path / "service"
+    folder = root / "src" / "main" / "resources" / "db" / "migration"
+    folder.mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[tool.pgmanager]\nauth_emulation = ""\nseed = ""\n')  # layout unset
+    (folder / "V1__items.sql").write_text(V1)
+    (folder / "V2__owner.sql").write_text(V2)
+    (root / "src" / "main" / "resources" / "application.yml").write_text(
+        "spring:\n  flyway:\n    schemas: app\n    placeholders:\n      app_schema: shop\n      owner: spring\n"
+        "server:\n  port: 8080\n")
+    project = load_project(load_settings(root))
+    assert project.layout == "flyway" and project.problems == [], project.problems
+    texts = {f.path.name: f.text for f in project.migrations}
+    assert texts["V1__items.sql"] == V1.replace("${app_schema}", "shop")
+    assert "default 'spring'" in texts["V2__owner.sql"] and "in app," in texts["V2__owner.sql"]
+    (root / "src" / "main" / "resources" / "application.properties").write_text(
+        "spring.flyway.placeholder-prefix=@{\n")  # Spring's kebab-case name: the prefix is @{ now
+    assert {f.path.name: f.text for f in load_project(load_settings(root)).migrations}["V1__items.sql"] == V1
+    (root / "src" / "main" / "resources" / "application.yml").write_text("spring: [unclosed\n")
+    (problem,) = load_project(load_settings(root)).problems
+    assert (problem.file, problem.rule) == ("src/main/resources/application.yml", "placeholder")
+    assert problem.message.startswith("not valid YAML"), problem.message
+
+
+def test_the_configured_locations_are_the_migrations_folders(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    for sub, name, sql in (("sql/schema", "V1__items.sql", V1), ("sql/later", "V1_1__tags.sql",
+                           "create table ${app_schema}.tags (tag text);\n"), ("sql/schema", "V2__owner.sql", V2)):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+        (root / sub / name).write_text(sql)
+    (root / "pyproject.toml").write_text('[tool.pgmanager]\nauth_emulation = ""\nseed = ""\n')
+    (root / "flyway.toml").write_text('[flyway]\nlocations = ["filesystem:sql/schema", "filesystem:sql/later"]\n'
+                                      '[flyway.placeholders]\napp_schema = "shop"\nowner = "ops"\n')
+    project = load_project(load_settings(root))
+    assert project.layout == "flyway" and project.problems == [], project.problems
+    assert [m.version for m in project.migrations] == ["1", "1.1", "2"]  # one order across both folders
+    assert project.migrations[1].text == "create table shop.tags (tag text);\n"
