@@ -12,6 +12,7 @@ of the file as written. The configuration's ``locations`` are the migrations fol
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
@@ -169,11 +170,26 @@ def _settings(rel: str, text: str) -> list[tuple[str, str]]:
 
 
 def read_config(root: Path, environ: Mapping[str, str] | None = None) -> tuple[Config, tuple[str, str] | None]:
-    """The project's Flyway configuration, and the first problem reading it (file, message) or None."""
-    found = Config()
+    """The project's Flyway configuration, and the first problem reading it (file, message) or None; read
+    once per process while its files (their size and time) and the FLYWAY_* variables stay the same."""
+    env = os.environ if environ is None else environ
+    stamps: list[tuple[int, int] | None] = []
     for rel in CONFIG_FILES:
+        try:
+            st = (root / rel).stat()
+            stamps.append((st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamps.append(None)
+    return _read_config(root, tuple(stamps), tuple(sorted((k, v) for k, v in env.items() if k.startswith("FLYWAY_"))))
+
+
+@functools.lru_cache(maxsize=8)
+def _read_config(root: Path, stamps: tuple[tuple[int, int] | None, ...], env: tuple[tuple[str, str], ...]
+                 ) -> tuple[Config, tuple[str, str] | None]:
+    found = Config()
+    for rel, stamp in zip(CONFIG_FILES, stamps, strict=True):
         path = root / rel
-        if not path.is_file():
+        if stamp is None or not path.is_file():
             continue
         try:
             pairs = _settings(rel, path.read_text(encoding="utf-8"))
@@ -185,11 +201,11 @@ def read_config(root: Path, environ: Mapping[str, str] | None = None) -> tuple[C
             return found, (rel, str(exc))
         for key, value in pairs:
             found.setting(key, value)
-    env = os.environ if environ is None else environ
+    variables = dict(env)
     for var, key in _ENV.items():
-        if var in env:
-            found.setting(key, env[var])
-    for var, value in env.items():
+        if var in variables:
+            found.setting(key, variables[var])
+    for var, value in env:
         if var.startswith("FLYWAY_PLACEHOLDERS_") and len(var) > len("FLYWAY_PLACEHOLDERS_"):
             found.setting("placeholders." + var.removeprefix("FLYWAY_PLACEHOLDERS_"), value)
     return found, None
