@@ -47,7 +47,7 @@ def applied_rows(conn: psycopg.Connection, settings: Settings, project: Project,
     tool = _tool(project, on_supabase)
     if tool is None or (_ours_started(rows) and not on_supabase):
         return rows
-    foreign = adopt.read_foreign(conn, tool)
+    foreign = adopt.read_foreign(conn, tool, project.root)
     if foreign is None:
         return rows
     return {**adopt.adopted_rows(project, foreign), **rows}
@@ -62,7 +62,7 @@ def take_over(conn: psycopg.Connection, settings: Settings, project: Project,
     tool = _tool(project, on_supabase)
     if tool is None or (_ours_started(rows) and not on_supabase):
         return 0
-    foreign = adopt.read_foreign(conn, tool)
+    foreign = adopt.read_foreign(conn, tool, project.root)
     new = [r for k, r in adopt.adopted_rows(project, foreign).items() if k not in rows] if foreign else []
     recorded = {r.version for r in foreign.rows if r.version} if foreign else set()
     backfill = supabase.backfill_sql(project, rows, recorded) if on_supabase else []

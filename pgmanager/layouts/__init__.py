@@ -18,7 +18,8 @@ from .guess import guess
 
 READERS: dict[str, ModuleType] = {"pgmanager": pgmanager, "supabase": supabase, "yoyo": yoyo,
                                   "golang-migrate": golang_migrate, "dbmate": dbmate, "flyway": flyway}
-"""layout -> module with FOLDERS (default folders, first found wins), HISTORY (schema, table), read_folder."""
+"""layout -> module with FOLDERS (default folders, first found wins), read_folder and, for another tool, HISTORY
+(schema, table: the tool's history table; no schema: found on the search_path, as the tool itself does)."""
 
 
 OTHER_TOOLS = tuple(name for name in READERS if name != "pgmanager")

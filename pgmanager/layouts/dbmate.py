@@ -17,7 +17,7 @@ from ._common import Collector, problem, read, sql_files
 FOLDERS = ("db/migrations",)
 NAME = re.compile(r"^(?P<version>\d+)_?(?P<name>.*)\.sql$")
 MARKER = re.compile(r"^--\s*migrate:(?P<section>up|down)\b(?P<options>.*)$")
-HISTORY = ("public", "schema_migrations")
+HISTORY = (None, "schema_migrations")
 
 
 def sections(text: str) -> dict[str, str] | str:

@@ -28,7 +28,7 @@ from ._common import Collector, problem, read, repeatable_kind, sql_files
 
 FOLDERS = ("db/migration", "migrations", "src/main/resources/db/migration")
 NAME = re.compile(r"^(?P<prefix>[VUR])(?P<version>\d+(?:[._]\d+)*)?__(?P<name>.+)\.sql$")
-HISTORY = ("public", "flyway_schema_history")
+HISTORY = (None, "flyway_schema_history")
 
 
 CONFIG_FILES = ("src/main/resources/application.properties", "src/main/resources/application.yml",
@@ -53,7 +53,9 @@ class Config:
     prefix: str = "${"
     suffix: str = "}"
     replace: bool = True
-    default_schema: str = "public"
+    schema: str | None = None
+    """The configured default schema (``defaultSchema``, else the first of ``schemas``), where Flyway keeps its
+    history table; None: the connection's current schema."""
     table: str = "flyway_schema_history"
     locations: list[str] = field(default_factory=list)
 
@@ -74,13 +76,17 @@ class Config:
         elif key == "placeholderReplacement":
             self.replace = value.strip().lower() != "false"
         elif key == "defaultSchema":
-            self.default_schema = value
-        elif key == "schemas" and value.strip():
-            self.default_schema = value.split(",")[0].strip()
+            self.schema = value.strip() or None
+        elif key == "schemas" and value.strip() and self.schema is None:
+            self.schema = value.split(",")[0].strip()
         elif key == "table":
             self.table = value
         elif key == "locations":
             self.locations = [v.strip() for v in value.split(",") if v.strip()]
+
+    def history(self) -> tuple[str | None, str]:
+        """Where Flyway keeps its history table for this configuration."""
+        return self.schema, self.table
 
     def folders(self) -> list[str]:
         """The locations as folders of the project: ``filesystem:`` paths as they are, ``classpath:`` ones
@@ -104,7 +110,7 @@ class Config:
     def substitute(self, text: str, filename: str) -> tuple[str, tuple[int, str] | None]:
         """``text`` with every placeholder replaced; else the offset and message of the first one without
         a value."""
-        builtin = {"flyway:defaultschema": self.default_schema, "flyway:table": self.table,
+        builtin = {"flyway:defaultschema": self.schema or "public", "flyway:table": self.table,
                    "flyway:filename": filename}
         out: list[str] = []
         last = 0

@@ -14,7 +14,7 @@ from ._common import Collector, problem, read, sql_files
 
 FOLDERS = ("migrations", "db/migrations")
 NAME = re.compile(r"^(?P<version>\d+)_(?P<name>.+)\.(?P<direction>up|down)\.sql$")
-HISTORY = ("public", "schema_migrations")
+HISTORY = (None, "schema_migrations")
 _BIGINT_MAX = 2**63 - 1
 
 

@@ -15,7 +15,7 @@ from ..project import Project
 from ._common import Collector, problem, read, sql_files
 
 FOLDERS = ("migrations",)
-HISTORY = ("public", "_yoyo_migration")
+HISTORY = (None, "_yoyo_migration")
 
 
 def migration_hash(migration_id: str) -> str:

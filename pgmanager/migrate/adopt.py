@@ -13,23 +13,20 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pglast
 import psycopg
 from psycopg import sql
 
+from .. import layouts
 from ..errors import PlanError
 from ..layouts import flyway, yoyo
 from ..models import FileKind, HistoryRow, SqlFile
 from ..project import Project, natural_key, normalize
 from . import supabase
 
-TABLES = {"supabase": ("supabase_migrations", "schema_migrations"), "yoyo": (None, "_yoyo_migration"),
-          "golang-migrate": (None, "schema_migrations"), "dbmate": (None, "schema_migrations"),
-          "flyway": (None, "flyway_schema_history")}
-"""tool -> (schema, table); no schema: found on the search_path, as the tool itself does."""
 SHAPES = {"supabase": {"version"}, "yoyo": {"migration_hash", "migration_id", "applied_at_utc"},
           "golang-migrate": {"version", "dirty"}, "dbmate": {"version"},
           "flyway": {"installed_rank", "version", "description", "type", "script", "checksum", "installed_by",
@@ -72,8 +69,16 @@ def tool_of(project: Project) -> str | None:
     return None
 
 
-def _find(conn: psycopg.Connection, tool: str) -> tuple[int, str] | None:
-    schema, name = TABLES[tool]
+def history_table(tool: str, root: Path) -> tuple[str | None, str]:
+    """The tool's history table (schema or None: the search_path, table): its layout's, or for Flyway the one
+    the project's Flyway configuration names (``table``, ``defaultSchema``/``schemas``)."""
+    if tool == "flyway":
+        return flyway.read_config(root)[0].history()
+    return layouts.READERS[tool].HISTORY
+
+
+def _find(conn: psycopg.Connection, tool: str, root: Path) -> tuple[int, str] | None:
+    schema, name = history_table(tool, root)
     target = f"{_quote(schema)}.{_quote(name)}" if schema else _quote(name)
     row = conn.execute("select to_regclass(%s)::oid, to_regclass(%s)::text", [target, target]).fetchone()
     return (row[0], row[1]) if row and row[0] is not None else None
@@ -83,9 +88,10 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def read_foreign(conn: psycopg.Connection, tool: str) -> Foreign | None:
-    """The tool's history, or None when its table is not there. PlanError for a shape we do not know."""
-    found = _find(conn, tool)
+def read_foreign(conn: psycopg.Connection, tool: str, root: Path) -> Foreign | None:
+    """The tool's history (``root``: the project's folder), or None when its table is not there. PlanError for a
+    shape we do not know."""
+    found = _find(conn, tool, root)
     if found is None:
         return None
     oid, where = found

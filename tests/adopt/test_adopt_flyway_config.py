@@ -1,7 +1,8 @@
-"""Flyway placeholders: a Flyway project's ``${name}`` replaced from its flyway.conf, flyway.toml and
-FLYWAY_PLACEHOLDERS_* as Flyway replaces them, so the SQL we lint and run is the SQL Flyway runs; a
-database Flyway migrated (its checksums over the files as written) is taken over, by the project as
-it is and by its import; a placeholder without a value is one line naming file:line:col."""
+"""A Flyway project's configuration (Spring Boot's, flyway.conf, flyway.toml, FLYWAY_*): placeholders
+replaced as Flyway replaces them, so the SQL we lint and run is the SQL Flyway runs; a database Flyway
+migrated (its checksums over the files as written, its history table where the configuration puts it)
+is taken over, by the project as it is and by its import; a placeholder without a value is one line
+naming file:line:col; a secret one is never printed, recorded or imported; the locations are the folders."""
 
 from __future__ import annotations
 
@@ -104,10 +105,11 @@ def test_a_bad_flyway_toml_names_the_file(tmp_path: Path, cli) -> None:
     assert result.code == 1 and result.err.startswith("error: flyway.toml:1:1: not valid TOML"), result.err
 
 
-def _flyway_migrated(dsn: str, root: Path, values: dict[str, str]) -> None:
+def _flyway_migrated(dsn: str, root: Path, values: dict[str, str],
+                     table: str = "public.flyway_schema_history") -> None:
     """What `flyway migrate` leaves: the replaced SQL run, each row's checksum over the file as written."""
     folder = root / "db" / "migration"
-    run_sql(dsn, """create table public.flyway_schema_history (
+    run_sql(dsn, f"""create table {table} (
         installed_rank integer not null primary key, version varchar(50), description varchar(200) not null,
         type varchar(20) not null, script varchar(1000) not null, checksum integer,
         installed_by varchar(100) not null, installed_on timestamp not null default now(),
@@ -120,7 +122,7 @@ def _flyway_migrated(dsn: str, root: Path, values: dict[str, str]) -> None:
                 text = text.replace("${" + key + "}", value)
             conn.execute(text)  # type: ignore[call-overload]
             version = name[1] if name[0] == "V" else None
-            conn.execute("insert into public.flyway_schema_history values (%s, %s, %s, 'SQL', %s, %s, 'ci', now(), "
+            conn.execute(f"insert into {table} values (%s, %s, %s, 'SQL', %s, %s, 'ci', now(), "  # type: ignore[arg-type]
                          "3, true)", [rank, version, name.split("__")[1][:-4], name,
                                       flyway.crc32((folder / name).read_bytes())])
 
@@ -229,3 +231,15 @@ def test_the_configured_locations_are_the_migrations_folders(tmp_path: Path) -> 
     assert project.layout == "flyway" and project.problems == [], project.problems
     assert [m.version for m in project.migrations] == ["1", "1.1", "2"]  # one order across both folders
     assert project.migrations[1].text == "create table shop.tags (tag text);\n"
+
+
+def test_the_history_table_is_where_the_configuration_puts_it(tmp_path: Path, empty_db, cli) -> None:
+    root = _project(tmp_path / "p", conf="flyway.placeholders.app_schema=shop\nflyway.placeholders.owner=ops\n"
+                                         "flyway.schemas=deploy,shop\nflyway.table=deploy_history\n")
+    run_sql(empty_db.dsn, "create schema deploy")
+    _flyway_migrated(empty_db.dsn, root, {"app_schema": "shop", "owner": "ops"}, table="deploy.deploy_history")
+    report = status_json(cli, root, empty_db.dsn)
+    assert {(e["state"], e["source"]) for e in report["entries"]} == {("applied", "flyway")}, report["entries"]
+    assert len(report["entries"]) == 3
+    result = cli("migrate", "-C", str(root), "--dsn", empty_db.dsn, "--format", "json")
+    assert result.code == 0 and json.loads(result.out)["steps"] == [], result.err
