@@ -28,6 +28,8 @@ from ._common import Collector, problem, read, repeatable_kind, sql_files
 
 FOLDERS = ("db/migration", "migrations", "src/main/resources/db/migration")
 NAME = re.compile(r"^(?P<prefix>[VUR])(?P<version>\d+(?:[._]\d+)*)?__(?P<name>.+)\.sql$")
+CALLBACK = re.compile(r"^(?P<event>(?:before|after)[A-Z][A-Za-z]*|createSchema)(?:__.+)?\.sql$")
+"""Flyway's SQL callbacks (``afterMigrate.sql``, ``beforeEachMigrate__x.sql``, ...), run around its commands."""
 HISTORY = (None, "flyway_schema_history")
 
 
@@ -271,6 +273,12 @@ def read_folder(project: Project, folder: Path) -> None:
         return
     for path in _files(project, folder, replacing):
         m = NAME.match(path.name)
+        callback = CALLBACK.match(path.name)
+        if callback:
+            problem(project, path, f"Flyway callback ({callback['event']}): pgmanager runs no callbacks, so what "
+                                   "it does must become a migration, a repeatable R__ file (re-applied when it "
+                                   "changes) or go")
+            continue
         if not m or (m["prefix"] == "R") != (m["version"] is None):
             problem(project, path, "Flyway file name must be V<version>__<description>.sql, "
                                    "U<version>__<description>.sql or R__<description>.sql")

@@ -88,6 +88,7 @@ def test_flyway_checksum_is_crc32_of_lines_without_line_ends() -> None:
 @pytest.mark.parametrize(("tool", "name", "says"), [
     ("golang-migrate", "3_oops.sql", "golang-migrate file name must be"),
     ("flyway", "V2_add.sql", "Flyway file name must be"),
+    ("flyway", "afterMigrate__grants.sql", "Flyway callback (afterMigrate): pgmanager runs no callbacks"),
     ("supabase", "latest.sql", "Supabase migration file name must be"),
     ("dbmate", "20240104000000_no_marker.sql", "no '-- migrate:up' section"),
 ])
