@@ -17,7 +17,6 @@ import os
 import re
 import tomllib
 import zlib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -177,10 +176,9 @@ def _settings(rel: str, text: str) -> list[tuple[str, str]]:
     return [(k.removeprefix(head), v) for k, v in pairs if k.startswith(head)]
 
 
-def read_config(root: Path, environ: Mapping[str, str] | None = None) -> tuple[Config, tuple[str, str] | None]:
+def read_config(root: Path) -> tuple[Config, tuple[str, str] | None]:
     """The project's Flyway configuration, and the first problem reading it (file, message) or None; read
     once per process while its files (their size and time) and the FLYWAY_* variables stay the same."""
-    env = os.environ if environ is None else environ
     stamps: list[tuple[int, int] | None] = []
     for rel in CONFIG_FILES:
         try:
@@ -188,7 +186,8 @@ def read_config(root: Path, environ: Mapping[str, str] | None = None) -> tuple[C
             stamps.append((st.st_mtime_ns, st.st_size))
         except OSError:
             stamps.append(None)
-    return _read_config(root, tuple(stamps), tuple(sorted((k, v) for k, v in env.items() if k.startswith("FLYWAY_"))))
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("FLYWAY_")))
+    return _read_config(root, tuple(stamps), env)
 
 
 @functools.lru_cache(maxsize=8)
