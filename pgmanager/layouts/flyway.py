@@ -40,6 +40,7 @@ BUILT_IN_OF_THE_RUN = ("user", "database", "timestamp", "workingdirectory", "env
 """Flyway's ``${flyway:...}`` placeholders that depend on the connection or the moment of the run."""
 SECRET_NAME = re.compile(r"pass(word|wd)?|pwd|secret|token|api[_-]?key|private[_-]?key|credential", re.IGNORECASE)
 """A placeholder so named holds a secret: its value is never printed, recorded in the history or imported."""
+EMPTY_AFFIX = "placeholderPrefix and placeholderSuffix must not be empty (every word would be a placeholder)"
 _ENV = {"FLYWAY_PLACEHOLDER_PREFIX": "placeholderPrefix", "FLYWAY_PLACEHOLDER_SUFFIX": "placeholderSuffix",
         "FLYWAY_PLACEHOLDER_REPLACEMENT": "placeholderReplacement", "FLYWAY_DEFAULT_SCHEMA": "defaultSchema",
         "FLYWAY_SCHEMAS": "schemas", "FLYWAY_TABLE": "table", "FLYWAY_LOCATIONS": "locations"}
@@ -208,10 +209,14 @@ def _read_config(root: Path, stamps: tuple[tuple[int, int] | None, ...], env: tu
             return found, (rel, str(exc))
         for key, value in pairs:
             found.setting(key, value)
+        if not found.prefix or not found.suffix:
+            return found, (rel, EMPTY_AFFIX)
     variables = dict(env)
     for var, key in _ENV.items():
         if var in variables:
             found.setting(key, variables[var])
+            if not found.prefix or not found.suffix:
+                return found, (var, EMPTY_AFFIX)
     for var, value in env:
         if var.startswith("FLYWAY_PLACEHOLDERS_") and len(var) > len("FLYWAY_PLACEHOLDERS_"):
             found.setting("placeholders." + var.removeprefix("FLYWAY_PLACEHOLDERS_"), value)

@@ -103,6 +103,15 @@ def test_a_bad_flyway_toml_names_the_file(tmp_path: Path, cli) -> None:
     (root / "flyway.toml").write_text("[flyway\n")
     result = cli("plan", "-C", str(root))
     assert result.code == 1 and result.err.startswith("error: flyway.toml:1:1: not valid TOML"), result.err
+    (root / "flyway.toml").write_text('[flyway]\nplaceholderSuffix = ""\n')
+    result = cli("plan", "-C", str(root))
+    assert result.code == 1, result.err
+    assert result.err.strip() == ("error: flyway.toml:1:1: placeholderPrefix and placeholderSuffix must not be "
+                                  "empty (every word would be a placeholder)")
+    (root / "flyway.toml").unlink()
+    result = cli("plan", "-C", str(root), env={"FLYWAY_PLACEHOLDER_PREFIX": ""})
+    assert result.code == 1 and result.err.startswith("error: FLYWAY_PLACEHOLDER_PREFIX:1:1: placeholderPrefix"), \
+        result.err
 
 
 def _flyway_migrated(dsn: str, root: Path, values: dict[str, str],
